@@ -1,0 +1,55 @@
+# make run   — install what is missing, build the UI, launch the app
+# make test  — the same set-up, then every check and test (what CI runs)
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+
+.PHONY: run test deps test-deps ui lint rust-test ui-test e2e core-has-no-tauri bindings sandbox bench clean-e2e
+
+run: deps ui
+	$(CARGO) run -p latchkey-app
+
+deps:
+	scripts/install-deps.sh
+
+test-deps:
+	scripts/install-deps.sh --test
+
+ui:
+	cd ui && npm run build
+
+test: test-deps ui lint core-has-no-tauri ui-test rust-test e2e
+	@echo "make test: all checks passed"
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	cd ui && npm run lint && npm run check
+
+# The core must build and test without a window (STYLE.md point 1).
+core-has-no-tauri:
+	@if $(CARGO) tree -p latchkey-core -e normal --prefix none | grep -qE '^tauri( |-)'; then \
+	  echo "latchkey-core depends on tauri" >&2; exit 1; fi
+	@echo "latchkey-core has no tauri dependency"
+
+ui-test:
+	cd ui && npm test
+
+# Unit and integration tests, including the real keyring and the bindings check.
+rust-test:
+	scripts/session.sh $(CARGO) test --workspace --locked
+
+# The real window under Xvfb, driven through tauri-driver and WebKitWebDriver.
+e2e:
+	$(CARGO) build --locked -p latchkey-app -p latchkey-cli -p latchkey-sandbox
+	scripts/session.sh --x node --test --test-concurrency=1 tests/e2e/
+
+# Regenerates ui/src/ipc/bindings.ts from the Rust command signatures.
+bindings:
+	LATCHKEY_WRITE_BINDINGS=1 $(CARGO) test -p latchkey-app --lib committed_bindings_match_the_rust_signatures
+
+sandbox:
+	$(CARGO) run -p latchkey-sandbox -- --seed
+
+bench:
+	scripts/bench.sh

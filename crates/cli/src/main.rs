@@ -1,0 +1,308 @@
+//! `latchkey`: the core without a window. Each subcommand turns argv into one
+//! core call and its result into stdout (results) and stderr (messages); exit
+//! codes say what the caller can do (see `exit_code`). Users' scripts depend on
+//! these names: add, don't rename.
+
+use clap::{Args, Parser, Subcommand};
+use latchkey_core::env::Environment;
+use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::vault::{Secret, SecretInput};
+use latchkey_core::{Error, ErrorCode, Latchkey};
+use std::io::Read;
+use std::process::ExitCode;
+
+mod output;
+
+#[derive(Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Latchkey: log in, keep tokens in the keyring, hand them to scripts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Servers Latchkey logs into
+    #[command(subcommand)]
+    Server(ServerCommand),
+    /// Tenants of multi-tenant servers (Avassa)
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Profiles: server × tenant × identity
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+#[derive(Subcommand)]
+enum ServerCommand {
+    /// Add a server
+    Add {
+        name: String,
+        /// kontinuous, github, auth0, oidc, quay, avassa or dci
+        #[arg(long)]
+        kind: String,
+        /// Base URL, e.g. https://api.example.com
+        #[arg(long)]
+        url: String,
+        /// PEM file of extra CA certificates to trust for this server
+        #[arg(long)]
+        ca_file: Option<std::path::PathBuf>,
+    },
+    /// List servers
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a server
+    Remove {
+        name: String,
+        /// Also remove its profiles and their secrets
+        #[arg(long)]
+        cascade: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Add a tenant to a server
+    Add { server: String, name: String },
+    /// List tenants
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a tenant
+    Remove {
+        server: String,
+        name: String,
+        /// Also remove its profiles and their secrets
+        #[arg(long)]
+        cascade: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Add a profile
+    Add(Box<ProfileAdd>),
+    /// List profiles with their status
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a profile and forget its secrets
+    Remove { name: String },
+}
+
+#[derive(Args)]
+struct ProfileAdd {
+    name: String,
+    #[arg(long)]
+    server: String,
+    /// The login kind, e.g. avassa-password, oidc, dci-hmac, manual-token
+    #[arg(long)]
+    login: String,
+    #[arg(long)]
+    tenant: Option<String>,
+    #[arg(long)]
+    username: Option<String>,
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Read the kind's secret (client secret, DCI secret key, robot token,
+    /// password to remember, or the token itself) from stdin into the keyring
+    #[arg(long)]
+    secret_stdin: bool,
+    /// A scope; repeat for more
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    #[arg(long)]
+    audience: Option<String>,
+    #[arg(long)]
+    issuer: Option<String>,
+    #[arg(long)]
+    role: Option<String>,
+    #[arg(long)]
+    service: Option<String>,
+    #[arg(long)]
+    sa_token_file: Option<String>,
+    #[arg(long)]
+    access_key: Option<String>,
+    /// loopback or deep-link
+    #[arg(long)]
+    redirect: Option<String>,
+    /// The redirect URI registered with the provider, where it must be exact (Quay)
+    #[arg(long)]
+    redirect_uri: Option<String>,
+    /// A free-text label shown beside the name
+    #[arg(long)]
+    label: Option<String>,
+}
+
+/// 0 done; 2 usage or invalid input; 3 the user must act; 4 the server (or the
+/// redirect check) refused; 5 unreachable; 1 anything else.
+fn exit_code(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::Invalid | ErrorCode::NotFound | ErrorCode::Conflict => 2,
+        ErrorCode::NeedsConfirmation | ErrorCode::LoginRequired | ErrorCode::KeyringUnavailable => {
+            3
+        }
+        ErrorCode::ServerRefused | ErrorCode::RedirectRefused => 4,
+        ErrorCode::Unreachable => 5,
+        ErrorCode::Storage | ErrorCode::Internal => 1,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("latchkey: cannot start: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            match err.field() {
+                Some(field) => eprintln!("latchkey: {field}: {err}"),
+                None => eprintln!("latchkey: {err}"),
+            }
+            ExitCode::from(exit_code(err.code()))
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let env = Environment::from_env();
+    let core = Latchkey::open(&env).await?;
+    match cli.command {
+        Command::Server(cmd) => server(&core, cmd).await,
+        Command::Tenant(cmd) => tenant(&core, cmd).await,
+        Command::Profile(cmd) => profile(&core, cmd).await,
+    }
+}
+
+async fn server(core: &Latchkey, cmd: ServerCommand) -> Result<(), Error> {
+    match cmd {
+        ServerCommand::Add {
+            name,
+            kind,
+            url,
+            ca_file,
+        } => {
+            let ca_pem = match ca_file {
+                Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| {
+                    Error::invalid("ca_file", format!("cannot read {}: {e}", path.display()))
+                })?),
+                None => None,
+            };
+            let server = core
+                .add_server(&ServerInput {
+                    name,
+                    kind,
+                    url,
+                    ca_pem,
+                })
+                .await?;
+            eprintln!(
+                "added server {} ({}, {})",
+                server.name, server.kind, server.url
+            );
+        }
+        ServerCommand::List { json } => output::servers(&core.servers().await?, json),
+        ServerCommand::Remove { name, cascade } => {
+            core.remove_server(&name, cascade).await?;
+            eprintln!("removed server {name}");
+        }
+    }
+    Ok(())
+}
+
+async fn tenant(core: &Latchkey, cmd: TenantCommand) -> Result<(), Error> {
+    match cmd {
+        TenantCommand::Add { server, name } => {
+            core.add_tenant(&server, &name).await?;
+            eprintln!("added tenant {name} to {server}");
+        }
+        TenantCommand::List { json } => output::tenants(&core.servers().await?, json),
+        TenantCommand::Remove {
+            server,
+            name,
+            cascade,
+        } => {
+            core.remove_tenant(&server, &name, cascade).await?;
+            eprintln!("removed tenant {name} of {server}");
+        }
+    }
+    Ok(())
+}
+
+async fn profile(core: &Latchkey, cmd: ProfileCommand) -> Result<(), Error> {
+    match cmd {
+        ProfileCommand::Add(args) => {
+            let secret = if args.secret_stdin {
+                Some(SecretInput(read_secret_stdin()?))
+            } else {
+                None
+            };
+            let redirect = args.redirect.as_deref().map(str::parse).transpose()?;
+            let input = ProfileInput {
+                name: args.name,
+                server: args.server,
+                tenant: args.tenant,
+                login: args.login,
+                settings: ProfileSettings {
+                    username: args.username,
+                    client_id: args.client_id,
+                    scopes: args.scopes,
+                    audience: args.audience,
+                    issuer: args.issuer,
+                    role: args.role,
+                    service: args.service,
+                    sa_token_file: args.sa_token_file,
+                    access_key: args.access_key,
+                    redirect,
+                    redirect_uri: args.redirect_uri,
+                },
+                label: args.label,
+                secret,
+            };
+            let profile = core.add_profile(&input).await?;
+            eprintln!("added profile {} ({})", profile.name, profile.login);
+        }
+        ProfileCommand::List { json } => output::profiles(&core.profiles().await?, json),
+        ProfileCommand::Remove { name } => {
+            core.remove_profile(&name).await?;
+            eprintln!("removed profile {name} and its secrets");
+        }
+    }
+    Ok(())
+}
+
+/// The whole of stdin, less one trailing newline (what `echo` adds).
+fn read_secret_stdin() -> Result<Secret, Error> {
+    let mut raw = String::new();
+    std::io::stdin()
+        .read_to_string(&mut raw)
+        .map_err(|e| Error::invalid("secret", format!("cannot read the secret from stdin: {e}")))?;
+    let value = raw
+        .strip_suffix("\r\n")
+        .or_else(|| raw.strip_suffix('\n'))
+        .unwrap_or(&raw);
+    if value.is_empty() {
+        return Err(Error::invalid(
+            "secret",
+            "stdin was empty; pipe the secret in, e.g. `pass show x | latchkey ...`",
+        ));
+    }
+    Ok(Secret::new(value))
+}

@@ -1,0 +1,93 @@
+//! The one error type the hosts see. Each module has its own `thiserror` enum;
+//! they convert into [`Error`], whose [`ErrorCode`] says what the user can do
+//! about it. The shell sends `{code, message, field}` to the UI and the CLI maps
+//! the code to an exit status; nobody parses message text.
+
+use serde::Serialize;
+
+/// What the user can do about an error. The UI switches on this; the CLI maps it
+/// to its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    /// Input did not pass validation; `field` names the input at fault.
+    Invalid,
+    /// The named thing does not exist.
+    NotFound,
+    /// A name or value is already taken.
+    Conflict,
+    /// The operation would lose data unless the user confirms (e.g. `--cascade`).
+    NeedsConfirmation,
+    /// No keyring is reachable or it is locked: start or unlock one.
+    KeyringUnavailable,
+    /// The data folder or database could not be used.
+    Storage,
+    /// An incoming redirect matched no login that is waiting.
+    RedirectRefused,
+    /// The user must log in (again).
+    LoginRequired,
+    /// The server refused; the message is the server's own.
+    ServerRefused,
+    /// The server could not be reached.
+    Unreachable,
+    /// A bug or an unexpected state.
+    Internal,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{message}")]
+    Invalid {
+        field: Option<&'static str>,
+        message: String,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    Conflict {
+        field: Option<&'static str>,
+        message: String,
+    },
+    #[error("{0}")]
+    NeedsConfirmation(String),
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Redirect(#[from] crate::flows::RedirectRefused),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Invalid { .. } => ErrorCode::Invalid,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Conflict { .. } => ErrorCode::Conflict,
+            Error::NeedsConfirmation(_) => ErrorCode::NeedsConfirmation,
+            Error::Vault(_) => ErrorCode::KeyringUnavailable,
+            Error::Store(_) => ErrorCode::Storage,
+            Error::Redirect(_) => ErrorCode::RedirectRefused,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The input field the error is about, for inline display next to it.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } | Error::Conflict { field, .. } => *field,
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

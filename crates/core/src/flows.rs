@@ -1,0 +1,391 @@
+//! Pending logins and the redirects that finish them. A login that waits for the
+//! browser registers here with a fresh random `state` and a deadline; an incoming
+//! redirect (deep link or loopback) is handed to [`RedirectHub::route`], which
+//! gives it to the login with the same `state` once, before its deadline, and
+//! refuses anything else without changing any state but its own bookkeeping.
+//!
+//! Completing a login consumes its [`PendingLogin`]: the PKCE verifier and the
+//! state cannot be used twice because the value is moved out of the hub.
+
+use crate::clock::SharedClock;
+use base64::Engine;
+use rand::RngCore;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use time::{Duration, OffsetDateTime};
+use url::Url;
+
+/// How long a login waits for its redirect unless the profile says otherwise.
+pub const DEFAULT_LOGIN_DEADLINE: Duration = Duration::minutes(10);
+
+/// How long a spent or expired `state` is remembered, so that a replay is told
+/// "already used" rather than "unknown".
+const SPENT_MEMORY: Duration = Duration::hours(1);
+
+/// The deep-link URL every browser login returns to.
+pub const DEEP_LINK_CALLBACK: &str = "latchkey://callback";
+
+/// A login waiting for the browser to come back.
+#[derive(Debug)]
+pub struct PendingLogin {
+    pub state: String,
+    pub profile_id: i64,
+    pub deadline: OffsetDateTime,
+    /// The redirect URI sent to the provider; the incoming URL must match it.
+    pub redirect_uri: String,
+    /// The PKCE verifier, if the flow uses one. Never leaves core.
+    pub pkce_verifier: Option<crate::vault::Secret>,
+    pub nonce: Option<String>,
+}
+
+/// A redirect accepted for a pending login: the login, consumed, and every
+/// parameter of the URL's query and fragment.
+#[derive(Debug)]
+pub struct AcceptedRedirect {
+    pub login: PendingLogin,
+    pub params: BTreeMap<String, String>,
+}
+
+impl AcceptedRedirect {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+}
+
+/// Why an incoming redirect was refused. The messages are shown as they are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectRefused {
+    #[error("this is not a Latchkey login callback ({0}); nothing was changed")]
+    NotACallback(String),
+    #[error(
+        "the redirect carries no state, so it cannot be matched to a login; nothing was stored"
+    )]
+    NoState,
+    #[error(
+        "no login was waiting for this redirect (its state matches none that Latchkey started); \
+         nothing was stored. If you started a login, start it again from Latchkey"
+    )]
+    UnknownState,
+    #[error("this redirect was already used to finish a login; nothing was stored again")]
+    AlreadyUsed,
+    #[error(
+        "the login waited too long for the browser (its deadline passed {0}); nothing was stored. \
+         Start the login again"
+    )]
+    Expired(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Spent {
+    Used,
+    Expired(OffsetDateTime),
+}
+
+#[derive(Default)]
+struct HubState {
+    pending: HashMap<String, PendingLogin>,
+    spent: HashMap<String, (Spent, OffsetDateTime)>,
+}
+
+/// Routes incoming redirects to the login waiting for them.
+pub struct RedirectHub {
+    clock: SharedClock,
+    state: Mutex<HubState>,
+}
+
+impl std::fmt::Debug for RedirectHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedirectHub").finish_non_exhaustive()
+    }
+}
+
+/// 32 random bytes, base64url without padding: for `state`, nonces, verifiers.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl RedirectHub {
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            clock,
+            state: Mutex::new(HubState::default()),
+        }
+    }
+
+    /// Registers a login that waits for `redirect_uri`; returns its `state`.
+    pub fn begin(
+        &self,
+        profile_id: i64,
+        redirect_uri: &str,
+        wait: Duration,
+        pkce_verifier: Option<crate::vault::Secret>,
+        nonce: Option<String>,
+    ) -> String {
+        let state = random_token();
+        let login = PendingLogin {
+            state: state.clone(),
+            profile_id,
+            deadline: self.clock.now() + wait,
+            redirect_uri: redirect_uri.to_string(),
+            pkce_verifier,
+            nonce,
+        };
+        let mut hub = self.state.lock().expect("hub lock");
+        // One browser login per profile at a time: a new one replaces the old.
+        hub.pending.retain(|_, p| p.profile_id != profile_id);
+        hub.pending.insert(state.clone(), login);
+        state
+    }
+
+    /// Gives up a waiting login (the user pressed Cancel).
+    pub fn cancel(&self, profile_id: i64) -> bool {
+        let mut hub = self.state.lock().expect("hub lock");
+        let now = self.clock.now();
+        let states: Vec<String> = hub
+            .pending
+            .iter()
+            .filter(|(_, p)| p.profile_id == profile_id)
+            .map(|(s, _)| s.clone())
+            .collect();
+        for s in &states {
+            hub.pending.remove(s);
+            hub.spent.insert(s.clone(), (Spent::Used, now));
+        }
+        !states.is_empty()
+    }
+
+    /// Profiles with a login waiting for the browser.
+    pub fn waiting(&self) -> Vec<i64> {
+        let hub = self.state.lock().expect("hub lock");
+        let now = self.clock.now();
+        let mut ids: Vec<i64> = hub
+            .pending
+            .values()
+            .filter(|p| p.deadline > now)
+            .map(|p| p.profile_id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Hands an incoming URL to the login waiting for it, or says why not.
+    pub fn route(&self, raw: &str) -> Result<AcceptedRedirect, RedirectRefused> {
+        let url = Url::parse(raw.trim())
+            .map_err(|_| RedirectRefused::NotACallback("not a URL".into()))?;
+        if !is_callback(&url) {
+            return Err(RedirectRefused::NotACallback(format!(
+                "{}://{}{}",
+                url.scheme(),
+                url.host_str().unwrap_or(""),
+                url.path()
+            )));
+        }
+        let params = callback_params(&url);
+        let state = params
+            .get("state")
+            .cloned()
+            .ok_or(RedirectRefused::NoState)?;
+
+        let now = self.clock.now();
+        let mut hub = self.state.lock().expect("hub lock");
+        hub.spent.retain(|_, (_, at)| now - *at < SPENT_MEMORY);
+        if let Some((spent, _)) = hub.spent.get(&state) {
+            return Err(match spent {
+                Spent::Used => RedirectRefused::AlreadyUsed,
+                Spent::Expired(deadline) => RedirectRefused::Expired(ago(now - *deadline)),
+            });
+        }
+        let Some(login) = hub.pending.remove(&state) else {
+            return Err(RedirectRefused::UnknownState);
+        };
+        if now >= login.deadline {
+            hub.spent
+                .insert(state, (Spent::Expired(login.deadline), now));
+            return Err(RedirectRefused::Expired(ago(now - login.deadline)));
+        }
+        if !same_endpoint(&url, &login.redirect_uri) {
+            // Put it back: a URL for another endpoint must not burn a valid state.
+            hub.pending.insert(state, login);
+            return Err(RedirectRefused::UnknownState);
+        }
+        hub.spent.insert(state, (Spent::Used, now));
+        Ok(AcceptedRedirect { login, params })
+    }
+}
+
+fn ago(d: Duration) -> String {
+    let secs = d.whole_seconds().max(0);
+    if secs < 90 {
+        format!("{secs} s ago")
+    } else {
+        format!("{} min ago", secs / 60)
+    }
+}
+
+/// `latchkey://callback…` or a loopback `http://127.0.0.1:<port>/…`.
+fn is_callback(url: &Url) -> bool {
+    match url.scheme() {
+        "latchkey" => url.host_str() == Some("callback"),
+        "http" => matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost")),
+        _ => false,
+    }
+}
+
+fn same_endpoint(url: &Url, expected: &str) -> bool {
+    let Ok(expected) = Url::parse(expected) else {
+        return false;
+    };
+    url.scheme() == expected.scheme()
+        && url.host_str() == expected.host_str()
+        && url.port_or_known_default() == expected.port_or_known_default()
+        && url.path().trim_end_matches('/') == expected.path().trim_end_matches('/')
+}
+
+/// Query parameters, then fragment parameters (Quay returns the token in the
+/// fragment and `state` in the query); the query wins on a clash.
+fn callback_params(url: &Url) -> BTreeMap<String, String> {
+    let mut params = BTreeMap::new();
+    if let Some(fragment) = url.fragment() {
+        for (k, v) in url::form_urlencoded::parse(fragment.as_bytes()) {
+            params.insert(k.into_owned(), v.into_owned());
+        }
+    }
+    for (k, v) in url.query_pairs() {
+        params.insert(k.into_owned(), v.into_owned());
+    }
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use std::sync::Arc;
+    use time::macros::datetime;
+
+    fn hub() -> (RedirectHub, ManualClock) {
+        let clock = ManualClock::new(datetime!(2026-03-01 10:00 UTC));
+        (RedirectHub::new(Arc::new(clock.clone())), clock)
+    }
+
+    #[test]
+    fn matching_state_is_accepted_once_and_consumes_the_login() {
+        let (hub, _) = hub();
+        let state = hub.begin(7, DEEP_LINK_CALLBACK, DEFAULT_LOGIN_DEADLINE, None, None);
+        let url = format!("latchkey://callback?code=abc&state={state}");
+        let ok = hub.route(&url).unwrap();
+        assert_eq!(ok.login.profile_id, 7);
+        assert_eq!(ok.param("code"), Some("abc"));
+        assert!(hub.waiting().is_empty());
+        assert_eq!(hub.route(&url).unwrap_err(), RedirectRefused::AlreadyUsed);
+    }
+
+    #[test]
+    fn forged_state_is_refused_and_the_real_login_still_completes() {
+        let (hub, _) = hub();
+        let state = hub.begin(1, DEEP_LINK_CALLBACK, DEFAULT_LOGIN_DEADLINE, None, None);
+        let err = hub
+            .route("latchkey://callback?code=x&state=forged")
+            .unwrap_err();
+        assert_eq!(err, RedirectRefused::UnknownState);
+        assert!(err.to_string().contains("no login was waiting"));
+        assert_eq!(hub.waiting(), [1]);
+        hub.route(&format!("latchkey://callback?code=y&state={state}"))
+            .unwrap();
+    }
+
+    #[test]
+    fn late_redirect_is_refused_as_expired() {
+        let (hub, clock) = hub();
+        let state = hub.begin(1, DEEP_LINK_CALLBACK, Duration::minutes(10), None, None);
+        clock.advance(Duration::minutes(11));
+        let url = format!("latchkey://callback?code=x&state={state}");
+        let err = hub.route(&url).unwrap_err();
+        assert!(matches!(err, RedirectRefused::Expired(_)), "{err}");
+        assert!(err.to_string().contains("60 s ago"), "{err}");
+        // Asking again says expired, not unknown.
+        assert!(matches!(
+            hub.route(&url).unwrap_err(),
+            RedirectRefused::Expired(_)
+        ));
+    }
+
+    #[test]
+    fn redirect_without_state_or_not_a_callback_is_refused() {
+        let (hub, _) = hub();
+        hub.begin(1, DEEP_LINK_CALLBACK, DEFAULT_LOGIN_DEADLINE, None, None);
+        assert_eq!(
+            hub.route("latchkey://callback?code=x").unwrap_err(),
+            RedirectRefused::NoState
+        );
+        assert!(matches!(
+            hub.route("https://evil.example/callback?state=x")
+                .unwrap_err(),
+            RedirectRefused::NotACallback(_)
+        ));
+        assert!(matches!(
+            hub.route("latchkey://other?state=x").unwrap_err(),
+            RedirectRefused::NotACallback(_)
+        ));
+        assert_eq!(hub.waiting(), [1]);
+    }
+
+    #[test]
+    fn loopback_redirect_must_hit_the_registered_port_and_path() {
+        let (hub, _) = hub();
+        let state = hub.begin(
+            3,
+            "http://127.0.0.1:8765/callback",
+            DEFAULT_LOGIN_DEADLINE,
+            None,
+            None,
+        );
+        let wrong = format!("http://127.0.0.1:9999/callback?state={state}");
+        assert_eq!(
+            hub.route(&wrong).unwrap_err(),
+            RedirectRefused::UnknownState
+        );
+        let right = format!("http://127.0.0.1:8765/callback?code=c&state={state}");
+        assert_eq!(hub.route(&right).unwrap().login.profile_id, 3);
+    }
+
+    #[test]
+    fn fragment_parameters_are_read_and_query_state_wins() {
+        let (hub, _) = hub();
+        let state = hub.begin(
+            4,
+            "http://127.0.0.1:1/cb",
+            DEFAULT_LOGIN_DEADLINE,
+            None,
+            None,
+        );
+        let url = format!("http://127.0.0.1:1/cb?state={state}#access_token=tok&state=other");
+        let ok = hub.route(&url).unwrap();
+        assert_eq!(ok.param("access_token"), Some("tok"));
+        assert_eq!(ok.param("state"), Some(state.as_str()));
+    }
+
+    #[test]
+    fn a_new_login_replaces_the_old_one_and_cancel_forgets_it() {
+        let (hub, _) = hub();
+        let first = hub.begin(5, DEEP_LINK_CALLBACK, DEFAULT_LOGIN_DEADLINE, None, None);
+        let _second = hub.begin(5, DEEP_LINK_CALLBACK, DEFAULT_LOGIN_DEADLINE, None, None);
+        assert_eq!(
+            hub.route(&format!("latchkey://callback?state={first}"))
+                .unwrap_err(),
+            RedirectRefused::UnknownState
+        );
+        assert!(hub.cancel(5));
+        assert!(hub.waiting().is_empty());
+        assert!(!hub.cancel(5));
+    }
+
+    #[test]
+    fn random_tokens_are_long_and_distinct() {
+        let a = random_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, random_token());
+    }
+}

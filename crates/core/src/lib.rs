@@ -1,0 +1,18 @@
+//! latchkey-core: everything Latchkey decides without a window. The app shell
+//! (`src-tauri/`) and the CLI (`crates/cli`) translate their input into calls on
+//! [`Latchkey`] and its results into their output; neither holds a rule.
+
+pub mod clock;
+pub mod env;
+pub mod error;
+pub mod flows;
+pub mod model;
+pub mod service;
+pub mod settings;
+pub mod store;
+pub mod tokens;
+pub mod tray;
+pub mod vault;
+
+pub use error::{Error, ErrorCode, Result};
+pub use service::{Catalog, Latchkey, ProfileView, ServerView};

@@ -1,0 +1,704 @@
+//! The domain's nouns: servers, tenants, profiles, and the kinds of each. Only
+//! non-secret data lives here; secrets are in [`crate::vault`]. Validation of
+//! every user-typed field is here too, so the window and the CLI refuse the same
+//! input with the same message.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The protocol family a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerKind {
+    Kontinuous,
+    Github,
+    Auth0,
+    Oidc,
+    Quay,
+    Avassa,
+    Dci,
+}
+
+/// How a profile obtains its credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginKind {
+    GithubKontinuous,
+    Github,
+    GithubDevice,
+    Auth0,
+    Oidc,
+    AvassaPassword,
+    AvassaOidc,
+    AvassaKubernetes,
+    QuayDirectOauth,
+    QuaySession,
+    QuayRegistry,
+    DciHmac,
+    ManualToken,
+}
+
+macro_rules! kebab_names {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($name => Ok($ty::$variant),)+
+                    other => Err(Error::invalid(
+                        kebab_names!(@field $ty),
+                        format!(
+                            "unknown {} '{}'; choose one of: {}",
+                            kebab_names!(@noun $ty),
+                            other,
+                            [$($name),+].join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
+    };
+    (@field ServerKind) => { "kind" };
+    (@field LoginKind) => { "login" };
+    (@noun ServerKind) => { "server kind" };
+    (@noun LoginKind) => { "login kind" };
+}
+
+kebab_names!(ServerKind {
+    Kontinuous => "kontinuous",
+    Github => "github",
+    Auth0 => "auth0",
+    Oidc => "oidc",
+    Quay => "quay",
+    Avassa => "avassa",
+    Dci => "dci",
+});
+
+kebab_names!(LoginKind {
+    GithubKontinuous => "github-kontinuous",
+    Github => "github",
+    GithubDevice => "github-device",
+    Auth0 => "auth0",
+    Oidc => "oidc",
+    AvassaPassword => "avassa-password",
+    AvassaOidc => "avassa-oidc",
+    AvassaKubernetes => "avassa-kubernetes",
+    QuayDirectOauth => "quay-direct-oauth",
+    QuaySession => "quay-session",
+    QuayRegistry => "quay-registry",
+    DciHmac => "dci-hmac",
+    ManualToken => "manual-token",
+});
+
+impl ServerKind {
+    /// The login kinds that make sense against a server of this kind. Every kind
+    /// also accepts `manual-token`, for tokens obtained elsewhere.
+    pub fn logins(self) -> &'static [LoginKind] {
+        use LoginKind::*;
+        match self {
+            ServerKind::Kontinuous => &[GithubKontinuous, Auth0, ManualToken],
+            ServerKind::Github => &[Github, GithubDevice, ManualToken],
+            ServerKind::Auth0 => &[Auth0, ManualToken],
+            ServerKind::Oidc => &[Oidc, ManualToken],
+            ServerKind::Quay => &[QuayDirectOauth, QuaySession, QuayRegistry, ManualToken],
+            ServerKind::Avassa => &[AvassaPassword, AvassaOidc, AvassaKubernetes, ManualToken],
+            ServerKind::Dci => &[DciHmac, ManualToken],
+        }
+    }
+
+    /// Whether profiles on this server may name a tenant.
+    pub fn has_tenants(self) -> bool {
+        matches!(self, ServerKind::Avassa)
+    }
+}
+
+/// Where the identity provider sends the browser back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum RedirectMode {
+    /// `http://127.0.0.1:<port>/callback`, RFC 8252.
+    Loopback,
+    /// `latchkey://callback`, through the OS URL-scheme handler.
+    DeepLink,
+}
+
+impl FromStr for RedirectMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "loopback" => Ok(RedirectMode::Loopback),
+            "deep-link" => Ok(RedirectMode::DeepLink),
+            other => Err(Error::invalid(
+                "redirect",
+                format!("unknown redirect '{other}'; choose loopback or deep-link"),
+            )),
+        }
+    }
+}
+
+/// A server Latchkey logs into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Server {
+    pub id: i64,
+    pub name: String,
+    pub kind: ServerKind,
+    pub url: String,
+    /// A PEM bundle of extra CA certificates to trust for this server (edge sites
+    /// often use a private CA). Public data, so it lives in the store.
+    pub ca_pem: Option<String>,
+}
+
+/// What the user types to create or edit a server.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+pub struct ServerInput {
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub ca_pem: Option<String>,
+}
+
+/// A tenant of a multi-tenant server (Avassa).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Tenant {
+    pub id: i64,
+    pub server_id: i64,
+    pub name: String,
+}
+
+/// The non-secret settings of a profile; which ones a login kind uses is in
+/// [`LoginSpec`]. Secrets (passwords, client secrets, keys) are in the vault.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
+pub struct ProfileSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sa_token_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<RedirectMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+}
+
+/// A server × tenant × identity: the unit a token belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Profile {
+    pub id: i64,
+    pub name: String,
+    pub server_id: i64,
+    pub tenant_id: Option<i64>,
+    pub login: LoginKind,
+    pub settings: ProfileSettings,
+    pub label: Option<String>,
+}
+
+/// What the user types to create or edit a profile. `secret`, when given, goes
+/// straight to the vault; it is never stored with the rest.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct ProfileInput {
+    pub name: String,
+    pub server: String,
+    pub tenant: Option<String>,
+    pub login: String,
+    #[serde(default)]
+    pub settings: ProfileSettings,
+    pub label: Option<String>,
+    pub secret: Option<crate::vault::SecretInput>,
+}
+
+/// A settings field a login kind uses, for forms and validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingField {
+    Username,
+    ClientId,
+    Scopes,
+    Audience,
+    Issuer,
+    Role,
+    Service,
+    SaTokenFile,
+    AccessKey,
+    Redirect,
+    RedirectUri,
+}
+
+/// Which secret a login kind keeps in the vault, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+pub struct SecretSpec {
+    /// What the UI calls it ("Password", "Client secret", ...).
+    pub label: &'static str,
+    /// The vault slot it goes to.
+    pub slot: crate::vault::SecretSlot,
+    pub required: bool,
+}
+
+/// What a login kind needs from the user: its fields, required ones, its secret.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct LoginSpec {
+    pub login: LoginKind,
+    pub required: &'static [SettingField],
+    pub optional: &'static [SettingField],
+    pub secret: Option<SecretSpec>,
+}
+
+impl LoginKind {
+    pub fn spec(self) -> LoginSpec {
+        use crate::vault::SecretSlot as Slot;
+        use SettingField::*;
+        let secret = |label, slot, required| {
+            Some(SecretSpec {
+                label,
+                slot,
+                required,
+            })
+        };
+        let (required, optional, secret): (&'static [SettingField], &'static [SettingField], _) =
+            match self {
+                LoginKind::GithubKontinuous => {
+                    (&[ClientId], &[Scopes, Redirect, RedirectUri], None)
+                }
+                LoginKind::Github => (
+                    &[ClientId],
+                    &[Scopes, Redirect, RedirectUri],
+                    secret("Client secret", Slot::ClientSecret, false),
+                ),
+                LoginKind::GithubDevice => (&[ClientId], &[Scopes], None),
+                LoginKind::Auth0 => (
+                    &[ClientId],
+                    &[Audience, Scopes, Redirect, RedirectUri],
+                    secret("Client secret", Slot::ClientSecret, false),
+                ),
+                LoginKind::Oidc => (
+                    &[ClientId],
+                    &[Issuer, Scopes, Redirect, RedirectUri],
+                    secret("Client secret", Slot::ClientSecret, false),
+                ),
+                LoginKind::AvassaPassword => (
+                    &[Username],
+                    &[],
+                    secret(
+                        "Password (remember for silent re-login)",
+                        Slot::Password,
+                        false,
+                    ),
+                ),
+                LoginKind::AvassaOidc => (&[], &[Role, Redirect], None),
+                LoginKind::AvassaKubernetes => (&[Service, Role], &[SaTokenFile], None),
+                LoginKind::QuayDirectOauth => (
+                    &[Username, ClientId, Scopes],
+                    &[RedirectUri],
+                    secret(
+                        "Password (remember for silent re-login)",
+                        Slot::Password,
+                        false,
+                    ),
+                ),
+                LoginKind::QuaySession => (
+                    &[Username],
+                    &[],
+                    secret(
+                        "Password (remember for silent re-login)",
+                        Slot::Password,
+                        false,
+                    ),
+                ),
+                LoginKind::QuayRegistry => (
+                    &[Username],
+                    &[Scopes, Service],
+                    secret("Password or robot token", Slot::Password, false),
+                ),
+                LoginKind::DciHmac => (
+                    &[AccessKey],
+                    &[],
+                    secret("Secret key", Slot::SigningKey, true),
+                ),
+                LoginKind::ManualToken => (&[], &[], secret("Token", Slot::AccessToken, true)),
+            };
+        LoginSpec {
+            login: self,
+            required,
+            optional,
+            secret,
+        }
+    }
+
+    /// Whether this login kind needs a tenant on the profile.
+    pub fn needs_tenant(self) -> bool {
+        matches!(self, LoginKind::AvassaKubernetes)
+    }
+}
+
+impl ProfileSettings {
+    fn get(&self, field: SettingField) -> bool {
+        let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        match field {
+            SettingField::Username => set(&self.username),
+            SettingField::ClientId => set(&self.client_id),
+            SettingField::Scopes => !self.scopes.is_empty(),
+            SettingField::Audience => set(&self.audience),
+            SettingField::Issuer => set(&self.issuer),
+            SettingField::Role => set(&self.role),
+            SettingField::Service => set(&self.service),
+            SettingField::SaTokenFile => set(&self.sa_token_file),
+            SettingField::AccessKey => set(&self.access_key),
+            SettingField::Redirect => self.redirect.is_some(),
+            SettingField::RedirectUri => set(&self.redirect_uri),
+        }
+    }
+
+    /// Trims every text field and drops empty ones, so "" and None mean the same.
+    pub fn normalized(mut self) -> Self {
+        fn norm(v: &mut Option<String>) {
+            if let Some(s) = v {
+                let t = s.trim();
+                *v = if t.is_empty() {
+                    None
+                } else {
+                    Some(t.to_string())
+                };
+            }
+        }
+        for v in [
+            &mut self.username,
+            &mut self.client_id,
+            &mut self.audience,
+            &mut self.issuer,
+            &mut self.role,
+            &mut self.service,
+            &mut self.sa_token_file,
+            &mut self.access_key,
+            &mut self.redirect_uri,
+        ] {
+            norm(v);
+        }
+        self.scopes = self
+            .scopes
+            .iter()
+            .flat_map(|s| s.split([' ', ',']))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        self
+    }
+}
+
+fn field_name(field: SettingField) -> &'static str {
+    match field {
+        SettingField::Username => "username",
+        SettingField::ClientId => "client_id",
+        SettingField::Scopes => "scopes",
+        SettingField::Audience => "audience",
+        SettingField::Issuer => "issuer",
+        SettingField::Role => "role",
+        SettingField::Service => "service",
+        SettingField::SaTokenFile => "sa_token_file",
+        SettingField::AccessKey => "access_key",
+        SettingField::Redirect => "redirect",
+        SettingField::RedirectUri => "redirect_uri",
+    }
+}
+
+/// Checks that `settings` carry what `login` requires and nothing it ignores.
+pub fn validate_settings(login: LoginKind, settings: &ProfileSettings) -> Result<()> {
+    let spec = login.spec();
+    for field in spec.required {
+        if !settings.get(*field) {
+            let name = field_name(*field);
+            return Err(Error::invalid(
+                name,
+                format!("{login} needs {}", name.replace('_', " ")),
+            ));
+        }
+    }
+    for field in [
+        SettingField::Username,
+        SettingField::ClientId,
+        SettingField::Scopes,
+        SettingField::Audience,
+        SettingField::Issuer,
+        SettingField::Role,
+        SettingField::Service,
+        SettingField::SaTokenFile,
+        SettingField::AccessKey,
+        SettingField::Redirect,
+        SettingField::RedirectUri,
+    ] {
+        if settings.get(field) && !spec.required.contains(&field) && !spec.optional.contains(&field)
+        {
+            let name = field_name(field);
+            return Err(Error::invalid(
+                name,
+                format!(
+                    "{login} does not use {}; leave it empty",
+                    name.replace('_', " ")
+                ),
+            ));
+        }
+    }
+    if let Some(uri) = &settings.redirect_uri {
+        let parsed = url::Url::parse(uri).map_err(|_| {
+            Error::invalid(
+                "redirect_uri",
+                "redirect URI must be absolute, e.g. http://127.0.0.1:8765/callback",
+            )
+        })?;
+        if parsed.scheme() != "latchkey" && parsed.host_str().is_none() {
+            return Err(Error::invalid("redirect_uri", "redirect URI needs a host"));
+        }
+    }
+    if let Some(key) = &settings.access_key {
+        validate_dci_access_key(key)?;
+    }
+    if let Some(issuer) = &settings.issuer {
+        validate_url("issuer", issuer)?;
+    }
+    Ok(())
+}
+
+/// DCI access keys are `remoteci/<id>` or `feeder/<id>`; a bare id means remoteci
+/// (protocols §4.2).
+fn validate_dci_access_key(key: &str) -> Result<()> {
+    match key.split_once('/') {
+        None => Ok(()),
+        Some(("remoteci" | "feeder", id)) if !id.is_empty() && !id.contains('/') => Ok(()),
+        _ => Err(Error::invalid(
+            "access_key",
+            "access key must be remoteci/<id>, feeder/<id>, or a bare remoteci id",
+        )),
+    }
+}
+
+/// Names of servers and profiles: what scripts type, so no spaces.
+pub fn validate_name(field: &'static str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            "use 1–64 letters, digits, '-', '_' or '.', starting with a letter or digit (e.g. prod-eu)",
+        ))
+    }
+}
+
+/// Tenant names follow Avassa's pattern `^[a-z0-9]([a-z0-9\-]*[a-z0-9])?$`.
+pub fn validate_tenant(name: &str) -> Result<()> {
+    let bytes = name.as_bytes();
+    let edge = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let ok = !bytes.is_empty()
+        && edge(&bytes[0])
+        && edge(&bytes[bytes.len() - 1])
+        && bytes.iter().all(|b| edge(b) || *b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "tenant",
+            "a tenant name uses lower-case letters, digits and '-', and starts and ends with a letter or digit (e.g. acme-prod)",
+        ))
+    }
+}
+
+/// Base URLs: absolute http(s) with a host. Returned without a trailing slash.
+pub fn validate_url(field: &'static str, raw: &str) -> Result<String> {
+    let raw = raw.trim();
+    let parsed = url::Url::parse(raw).map_err(|_| {
+        Error::invalid(
+            field,
+            "enter a full URL starting with https:// (or http:// for a local server), e.g. https://api.example.com",
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::invalid(
+            field,
+            "the URL must start with https:// or http:// and name a host, e.g. https://api.example.com",
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::invalid(
+            field,
+            "a base URL has no ?query or #fragment",
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+/// A CA bundle must at least look like PEM certificates.
+pub fn validate_ca_pem(pem: &str) -> Result<()> {
+    if pem.contains("-----BEGIN CERTIFICATE-----") && pem.contains("-----END CERTIFICATE-----") {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "ca_pem",
+            "the CA file must hold PEM certificates (-----BEGIN CERTIFICATE-----)",
+        ))
+    }
+}
+
+/// Parses and checks a server input; returns the normalized fields.
+pub fn validate_server(
+    input: &ServerInput,
+) -> Result<(String, ServerKind, String, Option<String>)> {
+    let name = input.name.trim().to_string();
+    validate_name("name", &name)?;
+    let kind: ServerKind = input.kind.trim().parse()?;
+    let url = validate_url("url", &input.url)?;
+    let ca = match input.ca_pem.as_deref().map(str::trim) {
+        Some(pem) if !pem.is_empty() => {
+            validate_ca_pem(pem)?;
+            Some(pem.to_string())
+        }
+        _ => None,
+    };
+    Ok((name, kind, url, ca))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in ServerKind::ALL {
+            assert_eq!(kind.as_str().parse::<ServerKind>().unwrap(), *kind);
+        }
+        for kind in LoginKind::ALL {
+            assert_eq!(kind.as_str().parse::<LoginKind>().unwrap(), *kind);
+        }
+        assert_eq!(LoginKind::ALL.len(), 13);
+        let err = "gitlab".parse::<ServerKind>().unwrap_err();
+        assert!(err.to_string().contains("kontinuous, github"), "{err}");
+        assert_eq!(err.field(), Some("kind"));
+    }
+
+    #[test]
+    fn every_login_kind_is_reachable_from_some_server_kind() {
+        for login in LoginKind::ALL {
+            assert!(
+                ServerKind::ALL.iter().any(|s| s.logins().contains(login)),
+                "{login} has no server kind"
+            );
+        }
+    }
+
+    #[test]
+    fn tenant_names_follow_the_avassa_pattern() {
+        for ok in ["a", "acme", "acme-prod", "t1", "0-9"] {
+            validate_tenant(ok).unwrap();
+        }
+        for bad in ["", "-a", "a-", "Acme", "a_b", "a b", "é"] {
+            let err = validate_tenant(bad).unwrap_err();
+            assert_eq!(err.field(), Some("tenant"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http() {
+        assert_eq!(
+            validate_url("url", " https://api.example.com/ ").unwrap(),
+            "https://api.example.com"
+        );
+        assert_eq!(
+            validate_url("url", "http://127.0.0.1:4646").unwrap(),
+            "http://127.0.0.1:4646"
+        );
+        for bad in [
+            "api.example.com",
+            "ftp://x",
+            "https://",
+            "not a url",
+            "https://h/?a=b",
+        ] {
+            let err = validate_url("url", bad).unwrap_err();
+            assert_eq!(err.field(), Some("url"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_are_script_friendly() {
+        validate_name("name", "prod-eu_1.x").unwrap();
+        for bad in ["", "has space", "-lead", &"x".repeat(65), "ü"] {
+            assert!(validate_name("name", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn settings_are_checked_against_the_login_kind() {
+        let mut s = ProfileSettings::default();
+        let err = validate_settings(LoginKind::AvassaPassword, &s).unwrap_err();
+        assert_eq!(err.field(), Some("username"));
+        s.username = Some("alice".into());
+        validate_settings(LoginKind::AvassaPassword, &s).unwrap();
+        s.client_id = Some("x".into());
+        let err = validate_settings(LoginKind::AvassaPassword, &s).unwrap_err();
+        assert_eq!(err.field(), Some("client_id"));
+        assert!(err.to_string().contains("does not use"));
+
+        let dci = ProfileSettings {
+            access_key: Some("robot/x".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            validate_settings(LoginKind::DciHmac, &dci)
+                .unwrap_err()
+                .field(),
+            Some("access_key")
+        );
+        for ok in ["remoteci/abc", "feeder/abc", "abc"] {
+            let dci = ProfileSettings {
+                access_key: Some(ok.into()),
+                ..Default::default()
+            };
+            validate_settings(LoginKind::DciHmac, &dci).unwrap();
+        }
+    }
+
+    #[test]
+    fn scopes_split_on_spaces_and_commas() {
+        let s = ProfileSettings {
+            scopes: vec!["repo:read, user:read".into(), " org:admin ".into()],
+            username: Some("  ".into()),
+            ..Default::default()
+        }
+        .normalized();
+        assert_eq!(s.scopes, ["repo:read", "user:read", "org:admin"]);
+        assert_eq!(s.username, None);
+    }
+}

@@ -1,0 +1,555 @@
+//! [`Latchkey`]: the one entry point the hosts call. It combines the store, the
+//! vault, the clock and the redirect hub, and applies the rules that span them
+//! (a profile and its secrets are created and removed together; a server with
+//! profiles is removed only when the user agrees).
+
+use crate::clock::{self, SharedClock};
+use crate::env::Environment;
+use crate::error::{Error, Result};
+use crate::flows::RedirectHub;
+use crate::model::{
+    self, LoginKind, LoginSpec, Profile, ProfileInput, ProfileSettings, Server, ServerInput,
+    ServerKind, Tenant,
+};
+use crate::settings::{self, AppSettings};
+use crate::store::{is_unique_violation, Store, StoreError};
+use crate::tokens::TokenStatus;
+use crate::vault::{SecretKey, Vault};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// A server as lists show it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ServerView {
+    #[serde(flatten)]
+    pub server: Server,
+    pub tenants: Vec<Tenant>,
+    pub profile_count: u32,
+}
+
+/// A profile as lists show it: names resolved, status attached, no secret.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ProfileView {
+    pub id: i64,
+    pub name: String,
+    pub server: String,
+    pub server_kind: ServerKind,
+    pub tenant: Option<String>,
+    pub login: LoginKind,
+    pub settings: ProfileSettings,
+    pub label: Option<String>,
+    pub status: TokenStatus,
+    pub status_label: String,
+    /// When the current credential expires (RFC 3339), if known.
+    pub expires_at: Option<String>,
+    /// When it is due for renewal (RFC 3339), if it renews.
+    pub renew_due_at: Option<String>,
+    /// A browser login for this profile is waiting for its redirect.
+    pub waiting: bool,
+}
+
+/// What can be created: server kinds, their login kinds, each login's fields.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Catalog {
+    pub servers: Vec<ServerKindInfo>,
+    pub logins: Vec<LoginSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ServerKindInfo {
+    pub kind: ServerKind,
+    pub logins: Vec<LoginKind>,
+    pub has_tenants: bool,
+}
+
+pub fn catalog() -> Catalog {
+    Catalog {
+        servers: ServerKind::ALL
+            .iter()
+            .map(|k| ServerKindInfo {
+                kind: *k,
+                logins: k.logins().to_vec(),
+                has_tenants: k.has_tenants(),
+            })
+            .collect(),
+        logins: LoginKind::ALL.iter().map(|l| l.spec()).collect(),
+    }
+}
+
+/// The core, opened on one data folder and one vault.
+#[derive(Clone)]
+pub struct Latchkey {
+    store: Store,
+    vault: Vault,
+    clock: SharedClock,
+    redirects: Arc<RedirectHub>,
+}
+
+impl std::fmt::Debug for Latchkey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Latchkey")
+            .field("store", &self.store.path())
+            .finish_non_exhaustive()
+    }
+}
+
+fn conflict_or(err: StoreError, field: &'static str, message: String) -> Error {
+    if is_unique_violation(&err) {
+        Error::Conflict {
+            field: Some(field),
+            message,
+        }
+    } else {
+        err.into()
+    }
+}
+
+impl Latchkey {
+    /// Opens the installation named by the environment, with the OS keyring.
+    pub async fn open(env: &Environment) -> Result<Self> {
+        Self::open_with(env, Vault::keyring(&env.keyring_service), clock::system()).await
+    }
+
+    pub async fn open_with(env: &Environment, vault: Vault, clock: SharedClock) -> Result<Self> {
+        let store = Store::open(&env.data_dir).await?;
+        Ok(Self {
+            store,
+            vault,
+            redirects: Arc::new(RedirectHub::new(Arc::clone(&clock))),
+            clock,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub fn redirects(&self) -> &RedirectHub {
+        &self.redirects
+    }
+
+    // ---- servers ----
+
+    pub async fn servers(&self) -> Result<Vec<ServerView>> {
+        let servers = self.store.servers().await?;
+        let tenants = self.store.tenants().await?;
+        let profiles = self.store.profiles().await?;
+        Ok(servers
+            .into_iter()
+            .map(|server| ServerView {
+                tenants: tenants
+                    .iter()
+                    .filter(|t| t.server_id == server.id)
+                    .cloned()
+                    .collect(),
+                profile_count: profiles.iter().filter(|p| p.server_id == server.id).count() as u32,
+                server,
+            })
+            .collect())
+    }
+
+    pub async fn add_server(&self, input: &ServerInput) -> Result<Server> {
+        let (name, kind, url, ca) = model::validate_server(input)?;
+        self.store
+            .insert_server(&name, kind, &url, ca.as_deref())
+            .await
+            .map_err(|e| conflict_or(e, "name", format!("a server named '{name}' already exists")))
+    }
+
+    pub async fn update_server(&self, id: i64, input: &ServerInput) -> Result<Server> {
+        let (name, kind, url, ca) = model::validate_server(input)?;
+        let current = self.server_by_id(id).await?;
+        if kind != current.kind && !self.store.profile_ids_of_server(id).await?.is_empty() {
+            return Err(Error::invalid(
+                "kind",
+                "the server has profiles, whose logins depend on its kind; remove them before changing the kind",
+            ));
+        }
+        self.store
+            .update_server(id, &name, kind, &url, ca.as_deref())
+            .await
+            .map_err(|e| conflict_or(e, "name", format!("a server named '{name}' already exists")))?
+            .ok_or_else(|| Error::NotFound(format!("no server with id {id}")))
+    }
+
+    async fn server_by_id(&self, id: i64) -> Result<Server> {
+        self.store
+            .server(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no server with id {id}")))
+    }
+
+    pub async fn server_named(&self, name: &str) -> Result<Server> {
+        self.store.server_by_name(name).await?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "no server named '{name}' (see `latchkey server list`)"
+            ))
+        })
+    }
+
+    /// Removes a server. If profiles use it, refuses unless `cascade`, which
+    /// removes them too, secrets included.
+    pub async fn remove_server(&self, name: &str, cascade: bool) -> Result<()> {
+        let server = self.server_named(name).await?;
+        let ids = self.store.profile_ids_of_server(server.id).await?;
+        if !ids.is_empty() && !cascade {
+            let names = self.profile_names(&ids).await?;
+            return Err(Error::NeedsConfirmation(format!(
+                "server '{name}' has {} profile{} ({}); remove {} too (--cascade), or remove {} first",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                if ids.len() == 1 { "it" } else { "them" },
+                if ids.len() == 1 { "it" } else { "them" },
+            )));
+        }
+        for id in &ids {
+            self.vault.forget_profile(*id).await?;
+        }
+        self.store.delete_server(server.id).await?;
+        Ok(())
+    }
+
+    async fn profile_names(&self, ids: &[i64]) -> Result<Vec<String>> {
+        let all = self.store.profiles().await?;
+        Ok(all
+            .into_iter()
+            .filter(|p| ids.contains(&p.id))
+            .map(|p| p.name)
+            .collect())
+    }
+
+    // ---- tenants ----
+
+    pub async fn add_tenant(&self, server: &str, name: &str) -> Result<Tenant> {
+        let server = self.server_named(server).await?;
+        let name = name.trim();
+        model::validate_tenant(name)?;
+        if !server.kind.has_tenants() {
+            return Err(Error::invalid(
+                "tenant",
+                format!("{} servers have no tenants", server.kind),
+            ));
+        }
+        self.store
+            .insert_tenant(server.id, name)
+            .await
+            .map_err(|e| {
+                conflict_or(
+                    e,
+                    "tenant",
+                    format!("server '{}' already has a tenant '{name}'", server.name),
+                )
+            })
+    }
+
+    pub async fn remove_tenant(&self, server: &str, name: &str, cascade: bool) -> Result<()> {
+        let server = self.server_named(server).await?;
+        let tenant = self
+            .store
+            .tenant_by_name(server.id, name)
+            .await?
+            .ok_or_else(|| {
+                Error::NotFound(format!("server '{}' has no tenant '{name}'", server.name))
+            })?;
+        let ids = self.store.profile_ids_of_tenant(tenant.id).await?;
+        if !ids.is_empty() && !cascade {
+            let names = self.profile_names(&ids).await?;
+            return Err(Error::NeedsConfirmation(format!(
+                "tenant '{name}' has profiles ({}); remove them too (--cascade), or remove them first",
+                names.join(", ")
+            )));
+        }
+        for id in &ids {
+            self.vault.forget_profile(*id).await?;
+        }
+        self.store.delete_tenant(tenant.id).await?;
+        Ok(())
+    }
+
+    // ---- profiles ----
+
+    pub async fn profiles(&self) -> Result<Vec<ProfileView>> {
+        let servers = self.store.servers().await?;
+        let tenants = self.store.tenants().await?;
+        let waiting = self.redirects.waiting();
+        let profiles = self.store.profiles().await?;
+        profiles
+            .into_iter()
+            .map(|p| {
+                let server = servers
+                    .iter()
+                    .find(|s| s.id == p.server_id)
+                    .ok_or_else(|| Error::Internal(format!("profile {} has no server", p.name)))?;
+                let status = TokenStatus::None;
+                Ok(ProfileView {
+                    id: p.id,
+                    server: server.name.clone(),
+                    server_kind: server.kind,
+                    tenant: p
+                        .tenant_id
+                        .and_then(|t| tenants.iter().find(|x| x.id == t))
+                        .map(|t| t.name.clone()),
+                    login: p.login,
+                    settings: p.settings,
+                    label: p.label,
+                    status,
+                    status_label: status.label().to_string(),
+                    expires_at: None,
+                    renew_due_at: None,
+                    waiting: waiting.contains(&p.id),
+                    name: p.name,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn profile_named(&self, name: &str) -> Result<Profile> {
+        self.store.profile_by_name(name).await?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "no profile named '{name}' (see `latchkey profile list`)"
+            ))
+        })
+    }
+
+    /// Checks a profile input; returns what to store.
+    /// `existing` is the profile being edited: its stored secret satisfies a
+    /// required one, as long as the login kind stays the same.
+    async fn resolve_profile(
+        &self,
+        input: &ProfileInput,
+        existing: Option<&Profile>,
+    ) -> Result<ResolvedProfile> {
+        let name = input.name.trim().to_string();
+        model::validate_name("name", &name)?;
+        let server = self
+            .store
+            .server_by_name(input.server.trim())
+            .await?
+            .ok_or_else(|| {
+                Error::invalid(
+                    "server",
+                    format!(
+                        "no server named '{}'; add the server first",
+                        input.server.trim()
+                    ),
+                )
+            })?;
+        let login: LoginKind = input.login.trim().parse()?;
+        if !server.kind.logins().contains(&login) {
+            let choices: Vec<&str> = server.kind.logins().iter().map(|l| l.as_str()).collect();
+            return Err(Error::invalid(
+                "login",
+                format!(
+                    "{login} does not work with a {} server; choose one of: {}",
+                    server.kind,
+                    choices.join(", ")
+                ),
+            ));
+        }
+        let tenant = match input
+            .tenant
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            Some(t) => {
+                model::validate_tenant(t)?;
+                if !server.kind.has_tenants() {
+                    return Err(Error::invalid(
+                        "tenant",
+                        format!("{} servers have no tenants; leave it empty", server.kind),
+                    ));
+                }
+                Some(t.to_string())
+            }
+            None if login.needs_tenant() => {
+                return Err(Error::invalid("tenant", format!("{login} needs a tenant")))
+            }
+            None => None,
+        };
+        let settings = input.settings.clone().normalized();
+        model::validate_settings(login, &settings)?;
+        let secret_spec = login.spec().secret;
+        let secret = input
+            .secret
+            .as_ref()
+            .map(|s| s.0.clone())
+            .filter(|s| !s.is_empty());
+        match (&secret_spec, &secret) {
+            (None, Some(_)) => {
+                return Err(Error::invalid(
+                    "secret",
+                    format!("{login} keeps no secret; leave it empty"),
+                ))
+            }
+            (Some(spec), None) if spec.required => {
+                let stored = match existing {
+                    Some(p) if p.login == login => self
+                        .vault
+                        .get(SecretKey::new(p.id, spec.slot))
+                        .await?
+                        .is_some(),
+                    _ => false,
+                };
+                if !stored {
+                    return Err(Error::invalid(
+                        "secret",
+                        format!("{login} needs its {}", spec.label.to_lowercase()),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let label = input
+            .label
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string);
+        Ok(ResolvedProfile {
+            name,
+            server,
+            tenant,
+            login,
+            settings,
+            label,
+            secret: secret.zip(secret_spec.map(|s| s.slot)),
+        })
+    }
+
+    async fn tenant_id(&self, server: &Server, tenant: Option<&str>) -> Result<Option<i64>> {
+        let Some(name) = tenant else { return Ok(None) };
+        if let Some(t) = self.store.tenant_by_name(server.id, name).await? {
+            return Ok(Some(t.id));
+        }
+        Ok(Some(self.store.insert_tenant(server.id, name).await?.id))
+    }
+
+    /// Creates a profile and stores its secret in the vault; if the vault
+    /// refuses, the profile is not kept either.
+    pub async fn add_profile(&self, input: &ProfileInput) -> Result<Profile> {
+        let r = self.resolve_profile(input, None).await?;
+        let tenant_id = self.tenant_id(&r.server, r.tenant.as_deref()).await?;
+        let profile = self
+            .store
+            .insert_profile(
+                &r.name,
+                r.server.id,
+                tenant_id,
+                r.login,
+                &r.settings,
+                r.label.as_deref(),
+            )
+            .await
+            .map_err(|e| {
+                conflict_or(
+                    e,
+                    "name",
+                    format!("a profile named '{}' already exists", r.name),
+                )
+            })?;
+        if let Some((secret, slot)) = r.secret {
+            if let Err(err) = self
+                .vault
+                .set(SecretKey::new(profile.id, slot), secret)
+                .await
+            {
+                self.store.delete_profile(profile.id).await?;
+                return Err(err.into());
+            }
+        }
+        Ok(profile)
+    }
+
+    /// Changes a profile; a given secret replaces the stored one, an absent one
+    /// keeps it.
+    pub async fn update_profile(&self, id: i64, input: &ProfileInput) -> Result<Profile> {
+        let current = self
+            .store
+            .profile(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no profile with id {id}")))?;
+        let r = self.resolve_profile(input, Some(&current)).await?;
+        let tenant_id = self.tenant_id(&r.server, r.tenant.as_deref()).await?;
+        // The row first: a refused rename must not have replaced the secret.
+        let profile = self
+            .store
+            .update_profile(
+                id,
+                &r.name,
+                r.server.id,
+                tenant_id,
+                r.login,
+                &r.settings,
+                r.label.as_deref(),
+            )
+            .await
+            .map_err(|e| {
+                conflict_or(
+                    e,
+                    "name",
+                    format!("a profile named '{}' already exists", r.name),
+                )
+            })?
+            .ok_or_else(|| Error::NotFound(format!("no profile with id {id}")))?;
+        if r.login != current.login {
+            // Secrets of one login kind mean nothing to another.
+            self.vault.forget_profile(id).await?;
+        }
+        if let Some((secret, slot)) = r.secret {
+            self.vault.set(SecretKey::new(id, slot), secret).await?;
+        }
+        Ok(profile)
+    }
+
+    /// Forgets a profile and its secrets. Secrets go first: if the keyring is
+    /// unreachable the profile stays, so no secret is orphaned.
+    pub async fn remove_profile(&self, name: &str) -> Result<()> {
+        let profile = self.profile_named(name).await?;
+        self.redirects.cancel(profile.id);
+        self.vault.forget_profile(profile.id).await?;
+        self.store.delete_profile(profile.id).await?;
+        Ok(())
+    }
+
+    // ---- settings ----
+
+    pub async fn settings(&self) -> Result<AppSettings> {
+        match self.store.setting(settings::KEY).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| Error::Internal(format!("settings unreadable: {e}"))),
+            None => Ok(AppSettings::default()),
+        }
+    }
+
+    pub async fn set_settings(&self, value: &AppSettings) -> Result<()> {
+        if value.clipboard_clear_seconds > 24 * 3600 {
+            return Err(Error::invalid(
+                "clipboard_clear_seconds",
+                "clear the clipboard within a day (at most 86400 s), or 0 for never",
+            ));
+        }
+        let json = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
+        self.store.set_setting(settings::KEY, &json).await?;
+        Ok(())
+    }
+}
+
+struct ResolvedProfile {
+    name: String,
+    server: Server,
+    tenant: Option<String>,
+    login: LoginKind,
+    settings: ProfileSettings,
+    label: Option<String>,
+    secret: Option<(crate::vault::Secret, crate::vault::SecretSlot)>,
+}

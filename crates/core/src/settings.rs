@@ -1,0 +1,29 @@
+//! The user's application settings, kept as one JSON document in the store.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
+pub struct AppSettings {
+    /// Closing the window hides it; the app stays in the tray.
+    pub close_to_tray: bool,
+    /// Start with the window hidden.
+    pub start_in_tray: bool,
+    /// Seconds after which a copied token is cleared from the clipboard; 0 = never.
+    pub clipboard_clear_seconds: u32,
+    /// Minutes before expiry at which to remind about tokens that need the user.
+    pub reminder_minutes: Vec<u32>,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            close_to_tray: true,
+            start_in_tray: false,
+            clipboard_clear_seconds: 30,
+            reminder_minutes: vec![24 * 60, 60, 10, 0],
+        }
+    }
+}
+
+pub(crate) const KEY: &str = "app";

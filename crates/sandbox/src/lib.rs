@@ -1,0 +1,101 @@
+//! latchkey-sandbox: one local server speaking every protocol Latchkey logs
+//! into, each mounted under its own prefix (`/avassa`, `/quay`, ...) so that
+//! their `/api/v1/...` paths do not collide. Tests start it in-process on
+//! `127.0.0.1:0`; people run `latchkey-sandbox` to try the app offline.
+
+use axum::{routing::get, Router};
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub mod auth0;
+pub mod avassa;
+pub mod dci;
+pub mod github;
+pub mod kontinuous;
+pub mod oidc;
+pub mod quay;
+pub mod seed;
+
+/// The protocols and the prefix each is mounted under.
+pub const PROTOCOLS: &[&str] = &[
+    "kontinuous",
+    "github",
+    "auth0",
+    "oidc",
+    "quay",
+    "avassa",
+    "dci",
+];
+
+pub fn router() -> Router {
+    Router::new()
+        .route("/", get(|| async { PROTOCOLS.join("\n") + "\n" }))
+        .nest("/kontinuous", kontinuous::router())
+        .nest("/github", github::router())
+        .nest("/auth0", auth0::router())
+        .nest("/oidc", oidc::router())
+        .nest("/quay", quay::router())
+        .nest("/avassa", avassa::router())
+        .nest("/dci", dci::router())
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Serves on `127.0.0.1:port` (0 picks a free port).
+    pub async fn start(port: u16) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router())
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The base URL of one protocol, e.g. `http://127.0.0.1:PORT/avassa`.
+    pub fn url_of(&self, protocol: &str) -> String {
+        format!("{}/{protocol}", self.base_url())
+    }
+
+    /// Stops serving and waits for the server task to end.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

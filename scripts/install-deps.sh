@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Latchkey needs on Debian/Ubuntu,
+# skipping what is already there: system packages (apt, with sudo when not root),
+# the UI's npm packages, and, with --test, tauri-driver for the end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+packages=(
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+  libssl-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev libdbus-1-dev
+  build-essential pkg-config file curl xdg-utils
+  dbus dbus-x11 gnome-keyring libsecret-tools
+)
+test_packages=(xvfb xauth webkit2gtk-driver xclip xdotool trayer imagemagick keyutils procps)
+[ "$want_test" = 1 ] && packages+=("${test_packages[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v node >/dev/null || { echo "Node.js 20+ with npm is needed for the UI: install it (e.g. apt-get install nodejs npm)" >&2; exit 1; }
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ "$want_test" = 1 ] && ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  cargo install tauri-driver --locked --version 2.1.0
+fi

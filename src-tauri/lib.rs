@@ -1,0 +1,84 @@
+//! The Latchkey app shell: window, tray, deep links, notifications and IPC.
+//! Decisions live in `latchkey_core`; this crate wires them to the desktop.
+
+mod ipc;
+mod redirect;
+mod shell;
+mod tray;
+
+pub use ipc::{export_bindings, specta_builder, BINDINGS_PATH};
+
+use latchkey_core::env::Environment;
+use latchkey_core::Latchkey;
+use shell::Shell;
+use tauri::{Manager, WindowEvent};
+use tauri_plugin_deep_link::DeepLinkExt;
+
+pub fn run() {
+    let started = std::time::Instant::now();
+    let env = Environment::from_env();
+    let core = match tauri::async_runtime::block_on(Latchkey::open(&env)) {
+        Ok(core) => core,
+        Err(err) => {
+            eprintln!("latchkey: {err}");
+            std::process::exit(1);
+        }
+    };
+    let settings = tauri::async_runtime::block_on(core.settings()).unwrap_or_default();
+    let start_hidden = settings.start_in_tray;
+    let shell = Shell::new(core, env, &settings, started);
+    let specta = specta_builder();
+
+    tauri::Builder::default()
+        // First: a second launch (e.g. the OS opening a latchkey:// URL) hands its
+        // arguments to this process and exits; the deep-link plugin then sees the URL.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tray::show_main(app);
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(shell)
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| {
+            specta.mount_events(app);
+            let handle = app.handle().clone();
+            tray::create(&handle)?;
+            tauri::async_runtime::block_on(async {
+                let shell = handle.state::<Shell>();
+                tray::refresh(&handle, &shell.core).await;
+            });
+
+            #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
+            if let Err(err) = app.deep_link().register_all() {
+                eprintln!("latchkey: could not register the latchkey:// handler: {err}");
+            }
+            let on_url = handle.clone();
+            app.deep_link().on_open_url(move |event| {
+                for url in event.urls() {
+                    redirect::handle(&on_url, url.as_str());
+                }
+            });
+            // A URL that started this (first) instance arrives here, not above.
+            if let Ok(Some(urls)) = app.deep_link().get_current() {
+                for url in urls {
+                    redirect::handle(&handle, url.as_str());
+                }
+            }
+            if !start_hidden {
+                tray::show_main(&handle);
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.app_handle().state::<Shell>().close_to_tray() {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .run(tauri::generate_context!())
+        .expect("error while running Latchkey");
+}

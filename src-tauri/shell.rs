@@ -1,0 +1,89 @@
+//! The shell's state: the opened core plus what only a running window needs
+//! (redirect outcomes for a page that loads late, the close-to-tray switch).
+
+use crate::ipc::{AppInfo, DataChanged, RedirectOutcome};
+use latchkey_core::env::Environment;
+use latchkey_core::settings::AppSettings;
+use latchkey_core::Latchkey;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use tauri::AppHandle;
+use tauri_specta::Event;
+
+pub struct Shell {
+    pub core: Latchkey,
+    pub env: Environment,
+    keyring_problem: Mutex<Option<String>>,
+    outcomes: Mutex<Vec<RedirectOutcome>>,
+    close_to_tray: AtomicBool,
+    started: std::time::Instant,
+    ready_once: std::sync::Once,
+}
+
+impl Shell {
+    pub fn new(
+        core: Latchkey,
+        env: Environment,
+        settings: &AppSettings,
+        started: std::time::Instant,
+    ) -> Self {
+        Self {
+            core,
+            env,
+            keyring_problem: Mutex::new(None),
+            outcomes: Mutex::new(Vec::new()),
+            close_to_tray: AtomicBool::new(settings.close_to_tray),
+            started,
+            ready_once: std::sync::Once::new(),
+        }
+    }
+
+    pub async fn app_info(&self) -> AppInfo {
+        // Ask the keyring each time: the user may have unlocked it meanwhile.
+        let problem = self.core.vault().check().await.err().map(|e| e.to_string());
+        *self.keyring_problem.lock().expect("lock") = problem.clone();
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            data_dir: self.env.data_dir.display().to_string(),
+            keyring_service: self.env.keyring_service.clone(),
+            keyring_problem: problem,
+        }
+    }
+
+    pub fn ui_ready(&self) {
+        self.ready_once.call_once(|| {
+            if std::env::var_os("LATCHKEY_TRACE_STARTUP").is_some() {
+                eprintln!(
+                    "latchkey: first paint {} ms after launch",
+                    self.started.elapsed().as_millis()
+                );
+            }
+        });
+    }
+
+    pub fn apply_settings(&self, settings: &AppSettings) {
+        self.close_to_tray
+            .store(settings.close_to_tray, Ordering::Relaxed);
+    }
+
+    pub fn close_to_tray(&self) -> bool {
+        self.close_to_tray.load(Ordering::Relaxed)
+    }
+
+    pub fn record(&self, outcome: RedirectOutcome) {
+        let mut all = self.outcomes.lock().expect("lock");
+        all.push(outcome);
+        let excess = all.len().saturating_sub(50);
+        all.drain(..excess);
+    }
+
+    pub fn outcomes(&self) -> Vec<RedirectOutcome> {
+        self.outcomes.lock().expect("lock").clone()
+    }
+
+    /// After any change: rebuild the tray and tell the page.
+    pub async fn changed(&self, app: &AppHandle) {
+        crate::tray::refresh(app, &self.core).await;
+        let _ = DataChanged.emit(app);
+    }
+}

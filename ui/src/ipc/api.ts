@@ -1,0 +1,113 @@
+// The one module components call Rust through. It wraps the generated
+// bindings (`bindings.ts`, never edited by hand): fallible commands resolve to
+// their data or throw a `CommandError` carrying the shell's `{code, message,
+// field}`. Tests replace this module with `vi.mock`.
+
+import type { UnlistenFn } from '@tauri-apps/api/event';
+import {
+  commands,
+  events,
+  type AppInfo,
+  type AppSettings,
+  type Catalog,
+  type FocusProfile,
+  type IpcError,
+  type Profile,
+  type ProfileInput,
+  type ProfileView,
+  type RedirectOutcome,
+  type Server,
+  type ServerInput,
+  type ServerView,
+  type Tenant,
+} from './bindings';
+import { toCommandError } from './error';
+
+export type {
+  AppInfo,
+  AppSettings,
+  Catalog,
+  FocusProfile,
+  Profile,
+  ProfileInput,
+  ProfileView,
+  RedirectOutcome,
+  Server,
+  ServerInput,
+  ServerView,
+  Tenant,
+};
+export type {
+  ErrorCode,
+  IpcError,
+  LoginKind,
+  LoginSpec,
+  ProfileSettings,
+  ServerKind,
+  ServerKindInfo,
+  SettingField,
+  TokenStatus,
+} from './bindings';
+
+type Reply<T> = { status: 'ok'; data: T } | { status: 'error'; error: IpcError };
+
+async function unwrap<T>(call: () => Promise<Reply<T>>): Promise<T> {
+  let reply: Reply<T>;
+  try {
+    reply = await call();
+  } catch (err) {
+    throw toCommandError(err);
+  }
+  if (reply.status === 'error') throw toCommandError(reply.error);
+  return reply.data;
+}
+
+async function plain<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toCommandError(err);
+  }
+}
+
+export const appInfo = (): Promise<AppInfo> => unwrap(() => commands.appInfo());
+export const catalog = (): Promise<Catalog> => plain(() => commands.catalog());
+
+export const listServers = (): Promise<ServerView[]> => unwrap(() => commands.listServers());
+export const addServer = (input: ServerInput): Promise<Server> =>
+  unwrap(() => commands.addServer(input));
+export const updateServer = (id: number, input: ServerInput): Promise<Server> =>
+  unwrap(() => commands.updateServer(id, input));
+export const removeServer = (name: string, cascade: boolean): Promise<void> =>
+  unwrap(() => commands.removeServer(name, cascade)).then(() => undefined);
+
+export const addTenant = (server: string, name: string): Promise<Tenant> =>
+  unwrap(() => commands.addTenant(server, name));
+export const removeTenant = (server: string, name: string, cascade: boolean): Promise<void> =>
+  unwrap(() => commands.removeTenant(server, name, cascade)).then(() => undefined);
+
+export const listProfiles = (): Promise<ProfileView[]> => unwrap(() => commands.listProfiles());
+export const addProfile = (input: ProfileInput): Promise<Profile> =>
+  unwrap(() => commands.addProfile(input));
+export const updateProfile = (id: number, input: ProfileInput): Promise<Profile> =>
+  unwrap(() => commands.updateProfile(id, input));
+export const removeProfile = (name: string): Promise<void> =>
+  unwrap(() => commands.removeProfile(name)).then(() => undefined);
+
+export const getSettings = (): Promise<AppSettings> => unwrap(() => commands.getSettings());
+export const setSettings = (settings: AppSettings): Promise<void> =>
+  unwrap(() => commands.setSettings(settings)).then(() => undefined);
+
+/** Redirect outcomes since the app started, newest last. */
+export const redirectOutcomes = (): Promise<RedirectOutcome[]> =>
+  plain(() => commands.redirectOutcomes());
+
+/** Tells the shell the page has rendered for the first time (startup timing). */
+export const uiReady = (): Promise<void> => plain(() => commands.uiReady());
+
+export const onRedirectOutcome = (cb: (outcome: RedirectOutcome) => void): Promise<UnlistenFn> =>
+  events.redirectOutcome.listen((e) => cb(e.payload));
+export const onDataChanged = (cb: () => void): Promise<UnlistenFn> =>
+  events.dataChanged.listen(() => cb());
+export const onFocusProfile = (cb: (focus: FocusProfile) => void): Promise<UnlistenFn> =>
+  events.focusProfile.listen((e) => cb(e.payload));

@@ -1,0 +1,86 @@
+// How the profile form presents each `SettingField` of a login kind's spec, and
+// how form text becomes `ProfileSettings`. Which fields a login uses, and which
+// are required, comes from the catalog (Rust), never from here.
+
+import type { ProfileSettings, SettingField } from '../ipc/api';
+
+interface FieldLook {
+  label: string;
+  placeholder: string;
+  hint?: string;
+}
+
+export const fieldLook: Record<SettingField, FieldLook> = {
+  username: { label: 'Username', placeholder: 'alice' },
+  client_id: { label: 'Client ID', placeholder: 'Iv1.0123456789abcdef' },
+  scopes: {
+    label: 'Scopes',
+    placeholder: 'read:user repo',
+    hint: 'separated by spaces',
+  },
+  audience: { label: 'Audience', placeholder: 'https://api.example.com' },
+  issuer: { label: 'Issuer', placeholder: 'https://id.example.com' },
+  role: { label: 'Role', placeholder: 'developer' },
+  service: { label: 'Service', placeholder: 'quay.example.com' },
+  sa_token_file: {
+    label: 'Service-account token file',
+    placeholder: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+  },
+  access_key: { label: 'Access key', placeholder: 'remoteci/0123abcd' },
+  redirect: { label: 'Redirect', placeholder: '' },
+  redirect_uri: { label: 'Redirect URI', placeholder: 'http://127.0.0.1:8765/callback' },
+};
+
+export const redirectChoices: { value: string; label: string }[] = [
+  { value: '', label: 'Default for this login' },
+  { value: 'loopback', label: 'Loopback (http://127.0.0.1)' },
+  { value: 'deep-link', label: 'Deep link (latchkey://callback)' },
+];
+
+/** The text the form edits, one string per field. */
+export type SettingText = Record<SettingField, string>;
+
+export function emptySettingText(): SettingText {
+  return {
+    username: '',
+    client_id: '',
+    scopes: '',
+    audience: '',
+    issuer: '',
+    role: '',
+    service: '',
+    sa_token_file: '',
+    access_key: '',
+    redirect: '',
+    redirect_uri: '',
+  };
+}
+
+export function settingTextOf(settings: ProfileSettings): SettingText {
+  const text = emptySettingText();
+  for (const field of Object.keys(text) as SettingField[]) {
+    const value = settings[field];
+    if (Array.isArray(value)) text[field] = value.join(' ');
+    else if (typeof value === 'string') text[field] = value;
+  }
+  return text;
+}
+
+/**
+ * The settings to send: only the fields the chosen login uses (Rust refuses
+ * the others), empty text left out.
+ */
+export function settingsFromText(
+  text: SettingText,
+  used: readonly SettingField[],
+): ProfileSettings {
+  const settings: ProfileSettings = {};
+  for (const field of used) {
+    const value = text[field].trim();
+    if (value === '') continue;
+    if (field === 'scopes') settings.scopes = value.split(/\s+/);
+    else if (field === 'redirect') settings.redirect = value as ProfileSettings['redirect'];
+    else settings[field] = value;
+  }
+  return settings;
+}

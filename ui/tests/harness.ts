@@ -1,0 +1,95 @@
+// Replaces the IPC wrapper with spies backed by an in-memory state, and lets a
+// test fire the events Rust would send. Use with:
+//   vi.mock('../src/ipc/api', () => import('./apiMock'));
+
+import { render } from '@testing-library/svelte';
+import { vi } from 'vitest';
+import App from '../src/App.svelte';
+import * as api from '../src/ipc/api';
+import type {
+  AppInfo,
+  FocusProfile,
+  IpcError,
+  ProfileView,
+  RedirectOutcome,
+  ServerView,
+} from '../src/ipc/api';
+import { CommandError } from '../src/ipc/error';
+import * as fixtures from './fixtures';
+
+export interface World {
+  info?: AppInfo;
+  servers?: ServerView[];
+  profiles?: ProfileView[];
+  outcomes?: RedirectOutcome[];
+}
+
+export const emit = {
+  redirectOutcome: (_o: RedirectOutcome) => {},
+  dataChanged: () => {},
+  focusProfile: (_f: FocusProfile) => {},
+};
+
+export const fail = (error: IpcError) => new CommandError(error);
+
+/** Resets every spy to answer from `world`, and renders the app. */
+export function renderApp(world: World = {}) {
+  const m = vi.mocked(api);
+  vi.clearAllMocks();
+  m.appInfo.mockResolvedValue(world.info ?? fixtures.info);
+  m.catalog.mockResolvedValue(fixtures.catalog);
+  m.listServers.mockResolvedValue(world.servers ?? []);
+  m.listProfiles.mockResolvedValue(world.profiles ?? []);
+  m.redirectOutcomes.mockResolvedValue(world.outcomes ?? []);
+  m.addServer.mockResolvedValue({
+    id: 99,
+    name: 'new',
+    kind: 'github',
+    url: 'https://x',
+    ca_pem: null,
+  });
+  m.updateServer.mockResolvedValue({
+    id: 99,
+    name: 'new',
+    kind: 'github',
+    url: 'https://x',
+    ca_pem: null,
+  });
+  m.removeServer.mockResolvedValue();
+  m.addTenant.mockResolvedValue({ id: 50, server_id: 1, name: 't' });
+  m.removeTenant.mockResolvedValue();
+  const profile = {
+    id: 99,
+    name: 'p',
+    server_id: 1,
+    tenant_id: null,
+    login: 'manual-token' as const,
+    settings: {},
+    label: null,
+  };
+  m.addProfile.mockResolvedValue(profile);
+  m.updateProfile.mockResolvedValue(profile);
+  m.removeProfile.mockResolvedValue();
+  m.getSettings.mockResolvedValue({
+    close_to_tray: true,
+    start_in_tray: false,
+    clipboard_clear_seconds: 30,
+    reminder_minutes: [1440, 60, 10, 0],
+  });
+  m.setSettings.mockResolvedValue();
+  m.uiReady.mockResolvedValue();
+  const stop = () => {};
+  m.onRedirectOutcome.mockImplementation(async (cb) => {
+    emit.redirectOutcome = cb;
+    return stop;
+  });
+  m.onDataChanged.mockImplementation(async (cb) => {
+    emit.dataChanged = cb;
+    return stop;
+  });
+  m.onFocusProfile.mockImplementation(async (cb) => {
+    emit.focusProfile = cb;
+    return stop;
+  });
+  return { api: m, ...render(App) };
+}

@@ -1,0 +1,166 @@
+import { screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { avassa, edgeProfile, github, ghProfile } from './fixtures';
+import { fail, renderApp } from './harness';
+
+vi.mock('../src/ipc/api', () => import('./apiMock'));
+
+/** The data-testids of the setting inputs the form shows, in order. */
+const settingFields = () =>
+  Array.from(document.querySelectorAll('[data-testid^="setting-"]')).map((el) =>
+    el.getAttribute('data-testid')!.slice('setting-'.length),
+  );
+
+async function openProfileForm(world = { servers: [avassa, github] }) {
+  const rendered = renderApp(world);
+  const user = userEvent.setup();
+  await user.click(await screen.findByTestId('add-profile'));
+  await screen.findByRole('dialog', { name: 'Add profile' });
+  return { ...rendered, user };
+}
+
+describe('profiles', () => {
+  it('each row shows name, server, tenant, login and the status label', async () => {
+    renderApp({ servers: [avassa, github], profiles: [edgeProfile, ghProfile] });
+    const rows = await screen.findAllByTestId('profile-item');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('edge-alice');
+    expect(rows[0]).toHaveTextContent('edge');
+    expect(rows[0]).toHaveTextContent('acme');
+    expect(rows[0]).toHaveTextContent('Avassa password');
+    expect(within(rows[0]).getByTestId('profile-status')).toHaveTextContent('not logged in');
+    expect(within(rows[1]).getByTestId('profile-status')).toHaveTextContent('valid');
+  });
+
+  it('the form shows exactly the fields of the chosen login kind, and follows a change of kind', async () => {
+    const { user } = await openProfileForm();
+    const login = screen.getByTestId('profile-login');
+    expect(login).toHaveValue('avassa-password');
+    expect(settingFields()).toEqual(['username']);
+    expect(screen.getByTestId('profile-secret')).toBeInTheDocument();
+
+    await user.selectOptions(login, 'avassa-kubernetes');
+    expect(settingFields()).toEqual(['service', 'role', 'sa_token_file']);
+    expect(screen.queryByTestId('profile-secret')).not.toBeInTheDocument();
+
+    await user.selectOptions(login, 'avassa-oidc');
+    expect(settingFields()).toEqual(['role', 'redirect']);
+  });
+
+  it('required fields are marked and optional ones are not', async () => {
+    const { user } = await openProfileForm();
+    await user.selectOptions(screen.getByTestId('profile-login'), 'avassa-kubernetes');
+    expect(screen.getByTestId('setting-service')).toHaveAttribute('aria-required', 'true');
+    expect(screen.getByTestId('setting-sa_token_file')).toHaveAttribute('aria-required', 'false');
+  });
+
+  it('the tenant field appears only for servers with tenants, and logins follow the server', async () => {
+    const { user } = await openProfileForm();
+    expect(screen.getByTestId('profile-tenant')).toBeInTheDocument();
+
+    await user.selectOptions(screen.getByTestId('profile-server'), 'gh');
+    expect(screen.queryByTestId('profile-tenant')).not.toBeInTheDocument();
+    const logins = within(screen.getByTestId('profile-login'))
+      .getAllByRole('option')
+      .map((o) => (o as HTMLOptionElement).value);
+    expect(logins).toEqual(['github', 'github-device', 'manual-token']);
+    expect(screen.getByTestId('profile-login')).toHaveValue('github');
+    expect(settingFields()).toEqual(['client_id', 'scopes', 'redirect', 'redirect_uri']);
+  });
+
+  it('the secret is a password input labelled by the spec, kept in the keyring', async () => {
+    await openProfileForm();
+    const secret = screen.getByTestId('profile-secret');
+    expect(secret).toHaveAttribute('type', 'password');
+    expect(secret).toHaveValue('');
+    expect(screen.getByLabelText(/Password \(remember for silent re-login\)/)).toBe(secret);
+    expect(screen.getByRole('dialog')).toHaveTextContent(/stored in the system keyring/i);
+  });
+
+  it('saving sends only the chosen login’s settings, scopes as a list, and the secret', async () => {
+    const { api, user } = await openProfileForm();
+    await user.type(screen.getByTestId('profile-name'), 'gh-ci');
+    await user.selectOptions(screen.getByTestId('profile-server'), 'gh');
+    await user.type(screen.getByTestId('setting-client_id'), 'Iv1.123');
+    await user.type(screen.getByTestId('setting-scopes'), 'repo  read:user ');
+    await user.selectOptions(screen.getByTestId('setting-redirect'), 'deep-link');
+    await user.type(screen.getByTestId('profile-secret'), 's3cret');
+    await user.type(screen.getByTestId('profile-label'), 'CI bot');
+    await user.click(screen.getByTestId('profile-save'));
+
+    expect(api.addProfile).toHaveBeenCalledWith({
+      name: 'gh-ci',
+      server: 'gh',
+      tenant: null,
+      login: 'github',
+      settings: { client_id: 'Iv1.123', scopes: ['repo', 'read:user'], redirect: 'deep-link' },
+      label: 'CI bot',
+      secret: 's3cret',
+    });
+    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+  });
+
+  it('an error about a setting shows next to that setting and the form stays open', async () => {
+    const { api, user } = await openProfileForm();
+    api.addProfile.mockRejectedValue(
+      fail({ code: 'invalid', field: 'username', message: 'avassa-password needs username' }),
+    );
+    await user.type(screen.getByTestId('profile-name'), 'edge-bob{Enter}');
+    expect(await screen.findByTestId('error-username')).toHaveTextContent(
+      'avassa-password needs username',
+    );
+    expect(screen.getByRole('dialog', { name: 'Add profile' })).toBeInTheDocument();
+  });
+
+  it('a keyring failure on save is shown at the top of the form', async () => {
+    const { api, user } = await openProfileForm();
+    api.addProfile.mockRejectedValue(
+      fail({ code: 'keyring-unavailable', field: null, message: 'the keyring is locked' }),
+    );
+    await user.click(screen.getByTestId('profile-save'));
+    expect(await screen.findByTestId('form-error')).toHaveTextContent('the keyring is locked');
+  });
+
+  it('editing starts from the profile, never shows the stored secret, and keeps it when left empty', async () => {
+    const { api } = renderApp({ servers: [avassa, github], profiles: [edgeProfile] });
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('profile-edit'));
+    expect(screen.getByTestId('profile-name')).toHaveValue('edge-alice');
+    expect(screen.getByTestId('profile-tenant')).toHaveValue('acme');
+    expect(screen.getByTestId('setting-username')).toHaveValue('alice');
+    expect(screen.getByTestId('profile-secret')).toHaveValue('');
+    expect(screen.getByRole('dialog')).toHaveTextContent(/leave empty to keep the stored one/i);
+    await user.click(screen.getByTestId('profile-save'));
+    expect(api.updateProfile).toHaveBeenCalledWith(7, {
+      name: 'edge-alice',
+      server: 'edge',
+      tenant: 'acme',
+      login: 'avassa-password',
+      settings: { username: 'alice' },
+      label: 'staging edge',
+      secret: null,
+    });
+  });
+
+  it('removing a profile asks first, then removes it by name', async () => {
+    const { api } = renderApp({ servers: [avassa], profiles: [edgeProfile] });
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('profile-remove'));
+    expect(api.removeProfile).not.toHaveBeenCalled();
+    await user.click(screen.getByTestId('confirm-remove'));
+    expect(api.removeProfile).toHaveBeenCalledWith('edge-alice');
+  });
+
+  it('Escape closes the form without saving', async () => {
+    const { api, user } = await openProfileForm();
+    const dialog = screen.getByRole('dialog');
+    expect(dialog).toHaveAttribute('aria-labelledby');
+    expect(document.getElementById(dialog.getAttribute('aria-labelledby')!)).toHaveTextContent(
+      'Add profile',
+    );
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+    expect(api.addProfile).not.toHaveBeenCalled();
+  });
+});
