@@ -22,14 +22,14 @@ async fn every_protocol_answers_under_its_prefix() {
     for protocol in PROTOCOLS {
         assert!(index.contains(protocol));
         let body = client
-            .get(format!("{}/", sandbox.url_of(protocol)))
+            .get(sandbox.url_of(protocol))
             .send()
             .await
             .unwrap()
             .text()
             .await
             .unwrap();
-        assert_eq!(&body, protocol);
+        assert_eq!(&body, protocol, "GET {}", sandbox.url_of(protocol));
     }
     let addr = sandbox.addr();
     sandbox.stop().await;
