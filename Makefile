@@ -52,4 +52,4 @@ sandbox:
 	$(CARGO) run -p latchkey-sandbox -- --seed
 
 bench:
-	scripts/bench.sh
+	scripts/bench.sh startup && scripts/bench.sh token && scripts/bench.sh scheduler

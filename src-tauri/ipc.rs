@@ -5,11 +5,13 @@
 //! (`ui/src/ipc/bindings.ts`); a test fails when the committed copy is stale.
 
 use crate::shell::Shell;
+use latchkey_core::inspector::{KeyInput, TokenSource};
 use latchkey_core::model::{Profile, ProfileInput, Server, ServerInput, Tenant};
 use latchkey_core::settings::AppSettings;
-use latchkey_core::{Catalog, ErrorCode, ProfileView, ServerView};
+use latchkey_core::{Catalog, CopyFormat, CredentialDetail, ErrorCode, ProfileView, ServerView};
 use serde::Serialize;
 use tauri::{AppHandle, State};
+use tauri_specta::Event;
 
 /// An error as the UI sees it.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -54,6 +56,10 @@ pub struct RedirectOutcome {
 /// redirect, another process): reload the lists.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
 pub struct DataChanged;
+
+/// Something the scheduler did: a renewal, a failure, a reminder.
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
+pub struct Lifecycle(pub latchkey_core::renewal::LifecycleEvent);
 
 /// The user picked a profile in the tray: show it.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
@@ -205,6 +211,98 @@ pub fn redirect_outcomes(shell: State<'_, Shell>) -> Vec<RedirectOutcome> {
     shell.outcomes()
 }
 
+/// What a copy did, for the confirmation and its countdown.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CopyReceipt {
+    pub profile: String,
+    pub tenant: Option<String>,
+    /// "token", "Authorization header", ...
+    pub what: String,
+    /// Seconds until the clipboard is cleared if it still holds this; 0 = never.
+    pub clear_after_seconds: u32,
+}
+
+/// Puts a profile's token on the clipboard, in the chosen form. The token goes
+/// from the keyring to the clipboard inside Rust; the page never sees it.
+#[tauri::command]
+#[specta::specta]
+pub async fn copy_token(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    profile_id: i64,
+    format: CopyFormat,
+) -> Reply<CopyReceipt> {
+    let text = shell.core.copy_text(profile_id, format).await?;
+    let clear_after_seconds = shell.core.settings().await?.clipboard_clear_seconds;
+    crate::clipboard::put(&app, text, clear_after_seconds).map_err(|message| IpcError {
+        code: ErrorCode::Internal,
+        message,
+        field: None,
+    })?;
+    let view = shell.core.profile_view(profile_id).await?;
+    let _ = DataChanged.emit(&app);
+    Ok(CopyReceipt {
+        profile: view.name,
+        tenant: view.tenant,
+        what: format.describe().to_string(),
+        clear_after_seconds,
+    })
+}
+
+/// A profile's credential: its tokens' metadata and history. No secret.
+#[tauri::command]
+#[specta::specta]
+pub async fn credential(shell: State<'_, Shell>, profile_id: i64) -> Reply<CredentialDetail> {
+    Ok(shell.core.credential(profile_id).await?)
+}
+
+/// Renews a profile's token now ("Renew now"), where its login kind can.
+#[tauri::command]
+#[specta::specta]
+pub async fn renew_now(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    profile_id: i64,
+) -> Reply<latchkey_core::renewal::LifecycleEvent> {
+    let event = shell.core.renew_profile(profile_id, true).await?;
+    shell.changed(&app).await;
+    Ok(event)
+}
+
+/// Forgets a profile's tokens (the configured secrets stay).
+#[tauri::command]
+#[specta::specta]
+pub async fn logout(app: AppHandle, shell: State<'_, Shell>, profile_id: i64) -> Reply<()> {
+    shell
+        .core
+        .forget_tokens(profile_id, "forgotten locally")
+        .await?;
+    shell.changed(&app).await;
+    Ok(())
+}
+
+/// What is in a token (pasted, or a profile's stored one): header and claims
+/// with credentials masked, times, warnings; or what an opaque token is.
+#[tauri::command]
+#[specta::specta]
+pub async fn inspect_token(
+    shell: State<'_, Shell>,
+    source: TokenSource,
+) -> Reply<latchkey_core::jwt::Inspection> {
+    Ok(shell.core.inspect(&source).await?)
+}
+
+/// Checks a token's signature against a secret, a PEM key or a JWKS.
+#[tauri::command]
+#[specta::specta]
+pub async fn verify_token(
+    shell: State<'_, Shell>,
+    source: TokenSource,
+    key: KeyInput,
+) -> Reply<latchkey_core::jwt::Verified> {
+    Ok(shell.core.verify(&source, &key).await?)
+}
+
 /// The page has rendered for the first time. With `LATCHKEY_TRACE_STARTUP` set
 /// the shell prints the time since launch (the bench script reads it).
 #[tauri::command]
@@ -234,6 +332,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             set_settings,
             redirect_outcomes,
             ui_ready,
+            copy_token,
+            credential,
+            logout,
+            renew_now,
+            inspect_token,
+            verify_token,
         ])
         .events(tauri_specta::collect_events![
             RedirectOutcome,

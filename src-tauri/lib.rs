@@ -1,8 +1,10 @@
 //! The Latchkey app shell: window, tray, deep links, notifications and IPC.
 //! Decisions live in `latchkey_core`; this crate wires them to the desktop.
 
+mod clipboard;
 mod ipc;
 mod redirect;
+mod scheduler;
 mod shell;
 mod tray;
 
@@ -66,6 +68,7 @@ pub fn run() {
                     redirect::handle(&handle, url.as_str());
                 }
             }
+            scheduler::start(&handle);
             if !start_hidden {
                 tray::show_main(&handle);
             }

@@ -12,6 +12,8 @@ use tauri_specta::Event;
 
 pub struct Shell {
     pub core: Latchkey,
+    /// Cuts the scheduler's sleep short when data changed.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub env: Environment,
     keyring_problem: Mutex<Option<String>>,
     outcomes: Mutex<Vec<RedirectOutcome>>,
@@ -29,6 +31,7 @@ impl Shell {
     ) -> Self {
         Self {
             core,
+            wake: Default::default(),
             env,
             keyring_problem: Mutex::new(None),
             outcomes: Mutex::new(Vec::new()),
@@ -83,6 +86,7 @@ impl Shell {
 
     /// After any change: rebuild the tray and tell the page.
     pub async fn changed(&self, app: &AppHandle) {
+        self.wake.notify_one();
         crate::tray::refresh(app, &self.core).await;
         let _ = DataChanged.emit(app);
     }

@@ -2,11 +2,12 @@
 //! this file only turns them into menu items and routes clicks.
 
 use crate::ipc::FocusProfile;
-use latchkey_core::tray as entries;
-use latchkey_core::Latchkey;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use crate::shell::Shell;
+use latchkey_core::tray::{self as entries, TrayAction, TrayEntry};
+use latchkey_core::{CopyFormat, Latchkey};
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, Wry};
 use tauri_specta::Event;
 
 const TRAY_ID: &str = "latchkey";
@@ -27,13 +28,42 @@ fn on_menu(app: &AppHandle, id: &str) {
     match id {
         entries::OPEN => show_main(app),
         entries::QUIT => app.exit(0),
-        other => {
-            if let Some(profile) = entries::profile_of(other) {
+        other => match TrayAction::parse(other) {
+            Some(TrayAction::Show(profile)) => {
                 show_main(app);
                 let _ = FocusProfile { id: profile }.emit(app);
             }
-        }
+            Some(TrayAction::Copy(profile)) => copy(app, profile, CopyFormat::Token),
+            Some(TrayAction::CopyHeader(profile)) => copy(app, profile, CopyFormat::Header),
+            Some(TrayAction::Renew(profile)) => {
+                let app = app.clone();
+                tauri::async_runtime::spawn(async move {
+                    let shell = app.state::<Shell>();
+                    if let Err(err) = shell.core.renew_profile(profile, true).await {
+                        eprintln!("latchkey: renew from the tray: {err}");
+                    }
+                    shell.changed(&app).await;
+                });
+            }
+            None => {}
+        },
     }
+}
+
+fn copy(app: &AppHandle, profile: i64, format: CopyFormat) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let shell = app.state::<Shell>();
+        let result = async {
+            let text = shell.core.copy_text(profile, format).await?;
+            let clear = shell.core.settings().await?.clipboard_clear_seconds;
+            crate::clipboard::put(&app, text, clear).map_err(latchkey_core::Error::Internal)
+        }
+        .await;
+        if let Err(err) = result {
+            eprintln!("latchkey: copy from the tray: {err}");
+        }
+    });
 }
 
 pub fn show_main(app: &AppHandle) {
@@ -42,6 +72,23 @@ pub fn show_main(app: &AppHandle) {
         let _ = window.show();
         let _ = window.set_focus();
     }
+}
+
+fn item(app: &AppHandle, entry: &TrayEntry) -> tauri::Result<Box<dyn IsMenuItem<Wry>>> {
+    if entry.children.is_empty() {
+        return Ok(Box::new(MenuItem::with_id(
+            app,
+            entry.id.clone(),
+            entry.label.clone(),
+            true,
+            None::<&str>,
+        )?));
+    }
+    let sub = Submenu::with_id(app, entry.id.clone(), entry.label.clone(), true)?;
+    for child in &entry.children {
+        sub.append(item(app, child)?.as_ref())?;
+    }
+    Ok(Box::new(sub))
 }
 
 /// Rebuilds the menu and tooltip from the current profiles.
@@ -56,7 +103,8 @@ pub async fn refresh(app: &AppHandle, core: &Latchkey) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let build = || -> tauri::Result<Menu<tauri::Wry>> {
+    let now = core.clock().now();
+    let build = || -> tauri::Result<Menu<Wry>> {
         let menu = Menu::new(app)?;
         menu.append(&MenuItem::with_id(
             app,
@@ -65,17 +113,11 @@ pub async fn refresh(app: &AppHandle, core: &Latchkey) {
             true,
             None::<&str>,
         )?)?;
-        let items = entries::profile_entries(&profiles);
+        let items = entries::profile_entries(&profiles, now);
         if !items.is_empty() {
             menu.append(&PredefinedMenuItem::separator(app)?)?;
-            for item in items {
-                menu.append(&MenuItem::with_id(
-                    app,
-                    item.id,
-                    item.label,
-                    true,
-                    None::<&str>,
-                )?)?;
+            for entry in &items {
+                menu.append(item(app, entry)?.as_ref())?;
             }
         }
         menu.append(&PredefinedMenuItem::separator(app)?)?;
@@ -92,6 +134,15 @@ pub async fn refresh(app: &AppHandle, core: &Latchkey) {
         Ok(menu) => {
             let _ = tray.set_menu(Some(menu));
             let _ = tray.set_tooltip(Some(entries::tooltip(&profiles)));
+            let attention = profiles.iter().any(|p| p.status.needs_attention());
+            let icon: &[u8] = if attention {
+                include_bytes!("../icons/tray-attention.png")
+            } else {
+                include_bytes!("../icons/tray.png")
+            };
+            if let Ok(icon) = tauri::image::Image::from_bytes(icon) {
+                let _ = tray.set_icon(Some(icon));
+            }
         }
         Err(err) => eprintln!("latchkey: tray menu failed: {err}"),
     }

@@ -100,8 +100,22 @@ describe('the window', () => {
       start_in_tray: false,
       clipboard_clear_seconds: 45,
       reminder_minutes: [1440, 60, 10, 0],
+      expiring_minutes: 60,
     });
     await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+  });
+
+  it('settings save the expiring warning in minutes', async () => {
+    const { api } = renderApp();
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('open-settings'));
+    const expiring = await screen.findByLabelText('Expiring warning (minutes before expiry)');
+    expect(expiring).toBe(screen.getByTestId('settings-expiring-minutes'));
+    await waitFor(() => expect(expiring).toHaveValue(60));
+    await user.clear(expiring);
+    await user.type(expiring, '15');
+    await user.click(screen.getByTestId('settings-save'));
+    expect(api.setSettings).toHaveBeenCalledWith(expect.objectContaining({ expiring_minutes: 15 }));
   });
 
   it('a refused setting shows next to its input', async () => {

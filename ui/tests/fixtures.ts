@@ -1,7 +1,15 @@
 // Test data shaped like what Rust sends. The catalog mirrors
 // `latchkey_core::service::catalog()` for the kinds the tests use.
 
-import type { AppInfo, Catalog, LoginSpec, ProfileView, ServerView } from '../src/ipc/api';
+import type {
+  AppInfo,
+  Catalog,
+  CredentialDetail,
+  Inspection,
+  LoginSpec,
+  ProfileView,
+  ServerView,
+} from '../src/ipc/api';
 
 const spec = (
   login: LoginSpec['login'],
@@ -94,6 +102,7 @@ export const edgeProfile: ProfileView = {
   status_label: 'not logged in',
   expires_at: null,
   renew_due_at: null,
+  renewable: false,
   waiting: false,
 };
 
@@ -110,5 +119,103 @@ export const ghProfile: ProfileView = {
   status_label: 'valid',
   expires_at: '2030-01-01T00:00:00Z',
   renew_due_at: null,
+  renewable: false,
   waiting: false,
+};
+
+/** A logged-in Avassa profile of tenant acme, whose token renews by itself. */
+export const prodProfile: ProfileView = {
+  id: 12,
+  name: 'prod',
+  server: 'edge',
+  server_kind: 'avassa',
+  tenant: 'acme',
+  login: 'avassa-password',
+  settings: { username: 'alice' },
+  label: null,
+  status: 'valid',
+  status_label: 'valid',
+  expires_at: '2030-01-01T14:00:00Z',
+  renew_due_at: '2030-01-01T13:30:00Z',
+  renewable: true,
+  waiting: false,
+};
+
+export const dciProfile: ProfileView = {
+  id: 13,
+  name: 'dci-ci',
+  server: 'dci',
+  server_kind: 'dci',
+  tenant: null,
+  login: 'dci-hmac',
+  settings: { access_key: 'remoteci/0123' },
+  label: null,
+  status: 'unknown',
+  status_label: 'no expiry known',
+  expires_at: null,
+  renew_due_at: null,
+  renewable: false,
+  waiting: false,
+};
+
+/** The credential of `profile`, as `credential()` answers: history oldest first. */
+export function credentialOf(
+  profile: ProfileView,
+  more: Partial<CredentialDetail> = {},
+): CredentialDetail {
+  return {
+    profile,
+    renewable: profile.renewable,
+    tokens: [
+      {
+        kind: 'access',
+        issued_at: '2030-01-01T12:00:00Z',
+        expires_at: profile.expires_at,
+        renew_due_at: profile.renew_due_at,
+        scopes: ['read', 'write'],
+        summary: [
+          { name: 'sub', value: 'alice' },
+          { name: 'iss', value: 'https://api.edge.example.com' },
+        ],
+      },
+    ],
+    last_error: null,
+    history: [
+      { at: '2030-01-01T10:00:00Z', event: 'issued', detail: 'expires 2030-01-01T12:00:00Z' },
+      { at: '2030-01-01T11:30:00Z', event: 'renewal-failed', detail: 'connection refused' },
+      { at: '2030-01-01T12:00:00Z', event: 'renewed', detail: 'expires 2030-01-01T14:00:00Z' },
+      { at: '2030-01-01T12:05:00Z', event: 'copied', detail: 'Authorization header' },
+    ],
+    ...more,
+  };
+}
+
+/** A Kontinuous-style JWT: the GitHub token inside the claims comes masked. */
+export const jwtInspection: Inspection = {
+  kind: 'jwt',
+  alg: 'HS256',
+  kid: 'k1',
+  header: { alg: 'HS256', typ: 'JWT', kid: 'k1' },
+  claims: {
+    sub: 'e2e-user',
+    iss: 'https://id.example.com',
+    exp: 1893506400,
+    identities: [{ provider: 'github', access_token: '••••••••B4a1' }],
+  },
+  masked: ['identities[0].access_token'],
+  times: [
+    { claim: 'iat', unix: 1893499200, iso: '2030-01-01T12:00:00Z', relative: '2 h ago' },
+    { claim: 'exp', unix: 1893506400, iso: '2030-01-01T14:00:00Z', relative: 'now' },
+  ],
+  compliant: false,
+  warnings: [
+    "non-compliant encoding: the claims end in '=' padding, which a JWT leaves out (RFC 7515)",
+  ],
+};
+
+export const opaqueInspection: Inspection = {
+  kind: 'opaque',
+  length: 40,
+  prefix: 'gho_',
+  meaning: 'GitHub OAuth app user token',
 };

@@ -10,6 +10,7 @@ import type {
   AppInfo,
   FocusProfile,
   IpcError,
+  LifecycleEvent,
   ProfileView,
   RedirectOutcome,
   ServerView,
@@ -28,6 +29,7 @@ export const emit = {
   redirectOutcome: (_o: RedirectOutcome) => {},
   dataChanged: () => {},
   focusProfile: (_f: FocusProfile) => {},
+  lifecycle: (_e: LifecycleEvent) => {},
 };
 
 export const fail = (error: IpcError) => new CommandError(error);
@@ -75,9 +77,39 @@ export function renderApp(world: World = {}) {
     start_in_tray: false,
     clipboard_clear_seconds: 30,
     reminder_minutes: [1440, 60, 10, 0],
+    expiring_minutes: 60,
   });
   m.setSettings.mockResolvedValue();
   m.uiReady.mockResolvedValue();
+  m.credential.mockImplementation(async (id) => {
+    const profile = (world.profiles ?? []).find((p) => p.id === id);
+    if (!profile)
+      throw fail({ code: 'not-found', field: null, message: `no profile with id ${id}` });
+    return fixtures.credentialOf(profile);
+  });
+  m.copyToken.mockImplementation(async (id, format) => {
+    const profile = (world.profiles ?? []).find((p) => p.id === id);
+    return {
+      profile: profile?.name ?? '?',
+      tenant: profile?.tenant ?? null,
+      what: {
+        token: 'token',
+        bearer: 'Bearer token',
+        header: 'Authorization header',
+        curl: 'curl command',
+      }[format],
+      clear_after_seconds: 30,
+    };
+  });
+  m.logout.mockResolvedValue();
+  m.renewNow.mockImplementation(async (id) => ({
+    type: 'renewed',
+    profile_id: id,
+    profile: 'p',
+    expires_at: null,
+  }));
+  m.inspectToken.mockResolvedValue(fixtures.jwtInspection);
+  m.verifyToken.mockResolvedValue({ alg: 'HS256', kid: null, compliant: true });
   const stop = () => {};
   m.onRedirectOutcome.mockImplementation(async (cb) => {
     emit.redirectOutcome = cb;
@@ -89,6 +121,10 @@ export function renderApp(world: World = {}) {
   });
   m.onFocusProfile.mockImplementation(async (cb) => {
     emit.focusProfile = cb;
+    return stop;
+  });
+  m.onLifecycle.mockImplementation(async (cb) => {
+    emit.lifecycle = cb;
     return stop;
   });
   return { api: m, ...render(App) };

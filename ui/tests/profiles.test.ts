@@ -101,6 +101,52 @@ describe('profiles', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
   });
 
+  it('a pasted token is labelled Token, and sends its optional expiry as token_expires', async () => {
+    const { api, user } = await openProfileForm();
+    await user.type(screen.getByTestId('profile-name'), 'pasted');
+    await user.selectOptions(screen.getByTestId('profile-server'), 'gh');
+    await user.selectOptions(screen.getByTestId('profile-login'), 'manual-token');
+    const secret = screen.getByLabelText(/^Token/);
+    expect(secret).toBe(screen.getByTestId('profile-secret'));
+    expect(secret).toHaveAttribute('type', 'password');
+    const expires = screen.getByLabelText(/^Expires \(only if the token does not say/);
+    expect(expires).toBe(screen.getByTestId('profile-token-expires'));
+
+    await user.type(secret, 'ghp_abc');
+    await user.type(expires, 'soon');
+    api.addProfile.mockRejectedValueOnce(
+      fail({
+        code: 'invalid',
+        field: 'token_expires',
+        message: 'give the expiry as RFC 3339 or a duration such as 12h',
+      }),
+    );
+    await user.click(screen.getByTestId('profile-save'));
+    expect(await screen.findByTestId('error-token_expires')).toHaveTextContent(
+      'give the expiry as RFC 3339 or a duration such as 12h',
+    );
+    expect(expires).toHaveAttribute('aria-invalid', 'true');
+
+    await user.clear(expires);
+    await user.type(expires, '12h');
+    await user.click(screen.getByTestId('profile-save'));
+    expect(api.addProfile).toHaveBeenLastCalledWith({
+      name: 'pasted',
+      server: 'gh',
+      tenant: null,
+      login: 'manual-token',
+      settings: {},
+      label: null,
+      secret: 'ghp_abc',
+      token_expires: '12h',
+    });
+  });
+
+  it('only a pasted token has an expiry field', async () => {
+    await openProfileForm();
+    expect(screen.queryByTestId('profile-token-expires')).not.toBeInTheDocument();
+  });
+
   it('an error about a setting shows next to that setting and the form stays open', async () => {
     const { api, user } = await openProfileForm();
     api.addProfile.mockRejectedValue(

@@ -11,6 +11,7 @@ use latchkey_core::{Error, ErrorCode, Latchkey};
 use std::io::Read;
 use std::process::ExitCode;
 
+mod jwt;
 mod output;
 
 #[derive(Parser)]
@@ -35,6 +36,25 @@ enum Command {
     /// Profiles: server × tenant × identity
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Print a valid token of a profile (for scripts)
+    Token {
+        profile: String,
+        /// raw: the token; header: `Authorization: Bearer …`; json: token and metadata
+        #[arg(long, value_enum, default_value_t = TokenFormat::Raw)]
+        format: TokenFormat,
+    },
+    /// Forget a profile's tokens (revoking them where the server can)
+    Logout { profile: String },
+    /// Decode, verify or mint JSON Web Tokens
+    #[command(subcommand)]
+    Jwt(jwt::JwtCommand),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TokenFormat {
+    Raw,
+    Header,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -140,6 +160,10 @@ struct ProfileAdd {
     /// A free-text label shown beside the name
     #[arg(long)]
     label: Option<String>,
+    /// For manual-token: when the token expires, if it does not say itself
+    /// (RFC 3339, or a duration from now such as 90m, 12h, 30d)
+    #[arg(long)]
+    token_expires: Option<String>,
 }
 
 /// 0 done; 2 usage or invalid input; 3 the user must act; 4 the server (or the
@@ -147,9 +171,10 @@ struct ProfileAdd {
 fn exit_code(code: ErrorCode) -> u8 {
     match code {
         ErrorCode::Invalid | ErrorCode::NotFound | ErrorCode::Conflict => 2,
-        ErrorCode::NeedsConfirmation | ErrorCode::LoginRequired | ErrorCode::KeyringUnavailable => {
-            3
-        }
+        ErrorCode::NeedsConfirmation
+        | ErrorCode::LoginRequired
+        | ErrorCode::OtpRequired
+        | ErrorCode::KeyringUnavailable => 3,
         ErrorCode::ServerRefused | ErrorCode::RedirectRefused => 4,
         ErrorCode::Unreachable => 5,
         ErrorCode::Storage | ErrorCode::Internal => 1,
@@ -182,13 +207,55 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
+    // `jwt` needs no data folder or keyring.
+    let command = match cli.command {
+        Command::Jwt(cmd) => return jwt::run(cmd).await,
+        other => other,
+    };
     let env = Environment::from_env();
     let core = Latchkey::open(&env).await?;
-    match cli.command {
+    match command {
         Command::Server(cmd) => server(&core, cmd).await,
         Command::Tenant(cmd) => tenant(&core, cmd).await,
         Command::Profile(cmd) => profile(&core, cmd).await,
+        Command::Token { profile, format } => token(&core, &profile, format).await,
+        Command::Logout { profile } => logout(&core, &profile).await,
+        Command::Jwt(_) => unreachable!("handled above"),
     }
+}
+
+async fn token(core: &Latchkey, name: &str, format: TokenFormat) -> Result<(), Error> {
+    let (profile, secret) = core.valid_token(name).await?;
+    match format {
+        TokenFormat::Raw => println!("{}", secret.expose()),
+        TokenFormat::Header => println!("Authorization: Bearer {}", secret.expose()),
+        TokenFormat::Json => {
+            let view = core.profile_view(profile.id).await?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "profile": view.name,
+                    "server": view.server,
+                    "tenant": view.tenant,
+                    "token": secret.expose(),
+                    "status": view.status,
+                    "expires_at": view.expires_at,
+                    "renew_due_at": view.renew_due_at,
+                })
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn logout(core: &Latchkey, name: &str) -> Result<(), Error> {
+    let profile = core.profile_named(name).await?;
+    core.forget_tokens(profile.id, "forgotten locally").await?;
+    eprintln!(
+        "forgot the tokens of {name}; {} has no revocation Latchkey can call, so a copy made elsewhere stays valid until it expires",
+        profile.login
+    );
+    Ok(())
 }
 
 async fn server(core: &Latchkey, cmd: ServerCommand) -> Result<(), Error> {
@@ -275,6 +342,7 @@ async fn profile(core: &Latchkey, cmd: ProfileCommand) -> Result<(), Error> {
                 },
                 label: args.label,
                 secret,
+                token_expires: args.token_expires,
             };
             let profile = core.add_profile(&input).await?;
             eprintln!("added profile {} ({})", profile.name, profile.login);

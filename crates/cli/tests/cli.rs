@@ -317,3 +317,149 @@ fn tenants_are_managed_per_server() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("tenant"), "{}", stderr(&out));
 }
+
+fn keyring_session() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "this test needs a D-Bus session with an unlocked keyring: run it through `make test`"
+    );
+}
+
+#[test]
+fn token_prints_a_valid_token_in_each_format_and_says_when_to_log_in() {
+    keyring_session();
+    let home = Home::new();
+    home.run(&[
+        "server",
+        "add",
+        "api",
+        "--kind",
+        "oidc",
+        "--url",
+        "https://api.example",
+    ]);
+    let out = home.run(&["token", "api-user"]);
+    assert_eq!(out.status.code(), Some(2), "no such profile");
+    let out = home.run_with_stdin(
+        &[
+            "profile",
+            "add",
+            "api-user",
+            "--server",
+            "api",
+            "--login",
+            "manual-token",
+            "--secret-stdin",
+            "--token-expires",
+            "1h",
+        ],
+        Some("opaque-abc\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = home.run(&["token", "api-user"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "opaque-abc\n");
+    let out = home.run(&["token", "api-user", "--format", "header"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Authorization: Bearer opaque-abc\n"
+    );
+    let json = home.json(&["token", "api-user", "--format", "json"]);
+    assert_eq!(json["token"], "opaque-abc");
+    assert_eq!(json["server"], "api");
+    assert!(json["expires_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        json["status"], "expiring",
+        "an hour left is within the default warning"
+    );
+
+    let out = home.run(&["logout", "api-user"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("forgot"), "{}", stderr(&out));
+    let out = home.run(&["token", "api-user"]);
+    assert_eq!(out.status.code(), Some(3), "the user must log in");
+    assert!(stderr(&out).contains("not logged in"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+
+    let out = home.run_with_stdin(
+        &[
+            "profile",
+            "add",
+            "old",
+            "--server",
+            "api",
+            "--login",
+            "manual-token",
+            "--secret-stdin",
+            "--token-expires",
+            "2020-01-01T00:00:00Z",
+        ],
+        Some("stale"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = home.run(&["token", "old"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("expired"), "{}", stderr(&out));
+    let list = home.json(&["profile", "list", "--json"]);
+    let old = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "old")
+        .unwrap();
+    assert_eq!(old["status"], "expired");
+}
+
+// protocols/README.md §1.3 and §1.6.
+const AUTH_SECRET: &str = "a29udGludW91cy10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5";
+const GH_TOKEN: &str = "gho_16C7e42F292c6912E7710c838347Ae178B4a";
+const CREATE_JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZGVudGl0aWVzIjpbeyJhY2Nlc3NfdG9rZW4iOiJnaG9fMTZDN2U0MkYyOTJjNjkxMkU3NzEwYzgzODM0N0FlMTc4QjRhIn1dLCJ1c2VyX2lkIjoiZ2l0aHVifDU4MzIzMSJ9.nOzX3-f-7o5Fpn76VPjOH7EVvGqiT1PTUS8eSys-qNc";
+const JWT_GEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZGVudGl0aWVzIjpbeyJhY2Nlc3NfdG9rZW4iOiAiZ2hvXzE2QzdlNDJGMjkyYzY5MTJFNzcxMGM4MzgzNDdBZTE3OEI0YSJ9XX0=.Yh0CLtuaHP90yx8WlyCFlnI5njItPFVo8erIwqgcXJs=";
+
+#[test]
+fn jwt_mint_decode_and_verify_follow_the_kontinuous_vectors() {
+    let home = Home::new();
+    let out = home.run(&[
+        "jwt",
+        "mint",
+        "kontinuous",
+        "--secret",
+        AUTH_SECRET,
+        "--github-token",
+        GH_TOKEN,
+        "--user-id",
+        "github|583231",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        CREATE_JWT,
+        "byte for byte"
+    );
+
+    let decoded = home.run_with_stdin(&["jwt", "decode", "--json"], Some(JWT_GEN));
+    assert!(decoded.status.success(), "{}", stderr(&decoded));
+    let json: serde_json::Value = serde_json::from_slice(&decoded.stdout).unwrap();
+    assert_eq!(json["kind"], "jwt");
+    assert_eq!(json["compliant"], false, "jwt-gen's padded standard base64");
+    let text = serde_json::to_string(&json).unwrap();
+    assert!(
+        !text.contains(GH_TOKEN),
+        "the GitHub token inside is masked"
+    );
+
+    let ok = home.run_with_stdin(
+        &["jwt", "verify", "-", "--secret-base64url", AUTH_SECRET],
+        Some(CREATE_JWT),
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("HS256"));
+    let bad = home.run_with_stdin(
+        &["jwt", "verify", "-", "--secret", "wrong"],
+        Some(CREATE_JWT),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("signature"), "{}", stderr(&bad));
+    let usage = home.run(&["jwt", "verify", CREATE_JWT]);
+    assert_eq!(usage.status.code(), Some(2), "a key is required");
+}

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     RedirectRefused,
     /// The user must log in (again).
     LoginRequired,
+    /// The server wants a one-time code: ask for it and try again.
+    OtpRequired,
     /// The server refused; the message is the server's own.
     ServerRefused,
     /// The server could not be reached.
@@ -50,12 +52,29 @@ pub enum Error {
     },
     #[error("{0}")]
     NeedsConfirmation(String),
+    #[error("{0}")]
+    LoginRequired(String),
+    #[error("{0}")]
+    OtpRequired(String),
+    /// The server refused; `message` is its own words, `field` the input it
+    /// blames (e.g. "otp" for a wrong code, "password").
+    #[error("{message}")]
+    ServerRefused {
+        status: Option<u16>,
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// The server could not be reached; the message says what to check.
+    #[error("{0}")]
+    Unreachable(String),
     #[error(transparent)]
     Vault(#[from] crate::vault::VaultError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Redirect(#[from] crate::flows::RedirectRefused),
+    #[error(transparent)]
+    Jwt(#[from] crate::jwt::JwtError),
     #[error("{0}")]
     Internal(String),
 }
@@ -74,9 +93,14 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::NeedsConfirmation(_) => ErrorCode::NeedsConfirmation,
+            Error::LoginRequired(_) => ErrorCode::LoginRequired,
+            Error::OtpRequired(_) => ErrorCode::OtpRequired,
+            Error::ServerRefused { .. } => ErrorCode::ServerRefused,
+            Error::Unreachable(_) => ErrorCode::Unreachable,
             Error::Vault(_) => ErrorCode::KeyringUnavailable,
             Error::Store(_) => ErrorCode::Storage,
             Error::Redirect(_) => ErrorCode::RedirectRefused,
+            Error::Jwt(e) => e.code(),
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -84,7 +108,9 @@ impl Error {
     /// The input field the error is about, for inline display next to it.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            Error::Invalid { field, .. } | Error::Conflict { field, .. } => *field,
+            Error::Invalid { field, .. }
+            | Error::Conflict { field, .. }
+            | Error::ServerRefused { field, .. } => *field,
             _ => None,
         }
     }

@@ -6,7 +6,12 @@ pub mod clock;
 pub mod env;
 pub mod error;
 pub mod flows;
+pub mod http;
+pub mod inspector;
+pub mod jwt;
 pub mod model;
+pub mod providers;
+pub mod renewal;
 pub mod service;
 pub mod settings;
 pub mod store;
@@ -15,4 +20,4 @@ pub mod tray;
 pub mod vault;
 
 pub use error::{Error, ErrorCode, Result};
-pub use service::{Catalog, Latchkey, ProfileView, ServerView};
+pub use service::{Catalog, CopyFormat, CredentialDetail, Latchkey, ProfileView, ServerView};

@@ -231,6 +231,11 @@ pub struct ProfileInput {
     pub settings: ProfileSettings,
     pub label: Option<String>,
     pub secret: Option<crate::vault::SecretInput>,
+    /// For `manual-token`: when the pasted token expires, if it does not say
+    /// itself (a JWT's `exp` wins). RFC 3339, or a duration from now: `90m`,
+    /// `12h`, `30d`.
+    #[serde(default)]
+    pub token_expires: Option<String>,
 }
 
 /// A settings field a login kind uses, for forms and validation.

@@ -12,11 +12,16 @@ use crate::model::{
     ServerKind, Tenant,
 };
 use crate::settings::{self, AppSettings};
+use crate::store::HistoryRow;
 use crate::store::{is_unique_violation, Store, StoreError};
-use crate::tokens::TokenStatus;
-use crate::vault::{SecretKey, Vault};
+use crate::tokens::{
+    self as tok, IssuedToken, RenewalPolicy, RenewalState, TokenKind, TokenMeta, TokenStatus,
+};
+use crate::vault::{Secret, SecretKey, SecretSlot, Vault};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
 
 /// A server as lists show it.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -44,8 +49,71 @@ pub struct ProfileView {
     pub expires_at: Option<String>,
     /// When it is due for renewal (RFC 3339), if it renews.
     pub renew_due_at: Option<String>,
+    /// Latchkey can renew it without the user.
+    pub renewable: bool,
     /// A browser login for this profile is waiting for its redirect.
     pub waiting: bool,
+}
+
+/// One token a profile holds, as the detail view shows it. No secret.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct TokenInfo {
+    pub kind: TokenKind,
+    pub issued_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub renew_due_at: Option<String>,
+    pub scopes: Vec<String>,
+    /// Identifying claims (sub, iss, aud, user_id, ...), values as text.
+    pub summary: Vec<SummaryItem>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct SummaryItem {
+    pub name: String,
+    pub value: String,
+}
+
+/// One line of a profile's history.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub event: String,
+    pub detail: Option<String>,
+}
+
+/// A profile's credential in full, for its detail view. No secret.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CredentialDetail {
+    pub profile: ProfileView,
+    pub renewable: bool,
+    pub tokens: Vec<TokenInfo>,
+    pub last_error: Option<String>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// What "copy" puts on the clipboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum CopyFormat {
+    /// The token alone.
+    Token,
+    /// `Bearer <token>`
+    Bearer,
+    /// `Authorization: Bearer <token>`
+    Header,
+    /// `curl -H 'Authorization: Bearer <token>' '<server URL>'`
+    Curl,
+}
+
+impl CopyFormat {
+    pub fn describe(self) -> &'static str {
+        match self {
+            CopyFormat::Token => "token",
+            CopyFormat::Bearer => "Bearer token",
+            CopyFormat::Header => "Authorization header",
+            CopyFormat::Curl => "curl command",
+        }
+    }
 }
 
 /// What can be created: server kinds, their login kinds, each login's fields.
@@ -83,6 +151,10 @@ pub struct Latchkey {
     vault: Vault,
     clock: SharedClock,
     redirects: Arc<RedirectHub>,
+    pub(crate) renewers: HashMap<LoginKind, Arc<dyn crate::renewal::Renewer>>,
+    pub(crate) providers: crate::providers::Providers,
+    /// One lock per profile being renewed (single-flight).
+    pub(crate) flights: Arc<std::sync::Mutex<HashMap<i64, Arc<crate::renewal::Flight>>>>,
 }
 
 impl std::fmt::Debug for Latchkey {
@@ -117,6 +189,9 @@ impl Latchkey {
             vault,
             redirects: Arc::new(RedirectHub::new(Arc::clone(&clock))),
             clock,
+            renewers: crate::providers::builtin_renewers(),
+            providers: crate::providers::Providers::builtin(),
+            flights: Default::default(),
         })
     }
 
@@ -281,15 +356,34 @@ impl Latchkey {
         let servers = self.store.servers().await?;
         let tenants = self.store.tenants().await?;
         let waiting = self.redirects.waiting();
-        let profiles = self.store.profiles().await?;
-        profiles
+        let mut tokens: HashMap<i64, TokenMeta> = HashMap::new();
+        for (id, meta) in self.store.all_tokens().await? {
+            if meta.kind != TokenKind::Refresh && meta.kind != TokenKind::Id {
+                tokens.insert(id, meta);
+            }
+        }
+        let renewals: HashMap<i64, RenewalState> =
+            self.store.all_renewals().await?.into_iter().collect();
+        let expiring = Duration::minutes(self.settings().await?.expiring_minutes as i64);
+        let now = self.clock.now();
+        let none = RenewalState::default();
+        self.store
+            .profiles()
+            .await?
             .into_iter()
             .map(|p| {
                 let server = servers
                     .iter()
                     .find(|s| s.id == p.server_id)
                     .ok_or_else(|| Error::Internal(format!("profile {} has no server", p.name)))?;
-                let status = TokenStatus::None;
+                let token = tokens.get(&p.id);
+                let status = tok::status(
+                    now,
+                    token,
+                    renewals.get(&p.id).unwrap_or(&none),
+                    RenewalPolicy::of(p.login),
+                    expiring,
+                );
                 Ok(ProfileView {
                     id: p.id,
                     server: server.name.clone(),
@@ -303,13 +397,23 @@ impl Latchkey {
                     label: p.label,
                     status,
                     status_label: status.label().to_string(),
-                    expires_at: None,
-                    renew_due_at: None,
+                    expires_at: token.and_then(|t| t.expires_at).map(tok::rfc3339),
+                    renew_due_at: token.and_then(|t| t.renew_due_at).map(tok::rfc3339),
+                    renewable: RenewalPolicy::of(p.login).renews()
+                        && self.renewers.contains_key(&p.login),
                     waiting: waiting.contains(&p.id),
                     name: p.name,
                 })
             })
             .collect()
+    }
+
+    pub async fn profile_view(&self, id: i64) -> Result<ProfileView> {
+        self.profiles()
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| Error::NotFound(format!("no profile with id {id}")))
     }
 
     pub async fn profile_named(&self, name: &str) -> Result<Profile> {
@@ -409,6 +513,18 @@ impl Latchkey {
             }
             _ => {}
         }
+        let token_expires = match input.token_expires.as_deref().map(str::trim) {
+            Some(t) if !t.is_empty() => {
+                if login != LoginKind::ManualToken {
+                    return Err(Error::invalid(
+                        "token_expires",
+                        format!("{login} learns the expiry from the server; leave it empty"),
+                    ));
+                }
+                Some(tok::parse_expiry(t, self.clock.now())?)
+            }
+            _ => None,
+        };
         let label = input
             .label
             .as_deref()
@@ -423,6 +539,7 @@ impl Latchkey {
             settings,
             label,
             secret: secret.zip(secret_spec.map(|s| s.slot)),
+            token_expires,
         })
     }
 
@@ -458,13 +575,24 @@ impl Latchkey {
                 )
             })?;
         if let Some((secret, slot)) = r.secret {
-            if let Err(err) = self
-                .vault
-                .set(SecretKey::new(profile.id, slot), secret)
-                .await
-            {
+            let stored = if r.login == LoginKind::ManualToken {
+                let issued = IssuedToken::from_token(
+                    TokenKind::Access,
+                    secret,
+                    self.clock.now(),
+                    r.token_expires,
+                );
+                self.record_issued(&profile, issued, "issued", Some("pasted by the user"))
+                    .await
+            } else {
+                self.vault
+                    .set(SecretKey::new(profile.id, slot), secret)
+                    .await
+                    .map_err(Error::from)
+            };
+            if let Err(err) = stored {
                 self.store.delete_profile(profile.id).await?;
-                return Err(err.into());
+                return Err(err);
             }
         }
         Ok(profile)
@@ -502,10 +630,31 @@ impl Latchkey {
             })?
             .ok_or_else(|| Error::NotFound(format!("no profile with id {id}")))?;
         if r.login != current.login {
-            // Secrets of one login kind mean nothing to another.
+            // Secrets and tokens of one login kind mean nothing to another.
             self.vault.forget_profile(id).await?;
+            self.store.delete_tokens(id).await?;
         }
-        if let Some((secret, slot)) = r.secret {
+        if r.login == LoginKind::ManualToken {
+            let token = match r.secret {
+                Some((secret, _)) => Some(secret),
+                None if r.token_expires.is_some() => {
+                    self.vault
+                        .get(SecretKey::new(id, SecretSlot::AccessToken))
+                        .await?
+                }
+                None => None,
+            };
+            if let Some(token) = token {
+                let issued = IssuedToken::from_token(
+                    TokenKind::Access,
+                    token,
+                    self.clock.now(),
+                    r.token_expires,
+                );
+                self.record_issued(&profile, issued, "issued", Some("pasted by the user"))
+                    .await?;
+            }
+        } else if let Some((secret, slot)) = r.secret {
             self.vault.set(SecretKey::new(id, slot), secret).await?;
         }
         Ok(profile)
@@ -519,6 +668,194 @@ impl Latchkey {
         self.vault.forget_profile(profile.id).await?;
         self.store.delete_profile(profile.id).await?;
         Ok(())
+    }
+
+    // ---- tokens ----
+
+    /// Keeps a token a login or renewal produced: every secret to the vault,
+    /// what is known about them to the store, the failure state cleared, and a
+    /// line in the history.
+    pub async fn record_issued(
+        &self,
+        profile: &Profile,
+        issued: IssuedToken,
+        event: &str,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let meta = issued.meta(RenewalPolicy::of(profile.login), now);
+        self.vault
+            .set(SecretKey::new(profile.id, issued.kind.slot()), issued.token)
+            .await?;
+        if let Some(refresh) = issued.refresh {
+            self.vault
+                .set(
+                    SecretKey::new(profile.id, SecretSlot::RefreshToken),
+                    refresh,
+                )
+                .await?;
+        }
+        if let Some(id_token) = issued.id_token {
+            self.vault
+                .set(SecretKey::new(profile.id, SecretSlot::IdToken), id_token)
+                .await?;
+        }
+        self.store.put_token(profile.id, &meta).await?;
+        self.store
+            .put_renewal(profile.id, &RenewalState::default())
+            .await?;
+        self.reschedule(profile.id).await?;
+        let expiry = match meta.expires_at {
+            Some(at) => format!("expires {}", tok::rfc3339(at)),
+            None => "no expiry".to_string(),
+        };
+        let detail = match detail {
+            Some(d) => format!("{d}; {expiry}"),
+            None => expiry,
+        };
+        self.store
+            .add_history(profile.id, now, event, Some(&detail))
+            .await?;
+        Ok(())
+    }
+
+    /// The primary token of a profile, if it still holds one that has not
+    /// expired; otherwise what the user must do.
+    pub async fn valid_token(&self, name: &str) -> Result<(Profile, Secret)> {
+        let profile = self.profile_named(name).await?;
+        let meta = self.primary_token(profile.id).await?.ok_or_else(|| {
+            Error::LoginRequired(format!(
+                "profile '{name}' is not logged in: log in first (`latchkey login {name}`)"
+            ))
+        })?;
+        let now = self.clock.now();
+        if let Some(expired) = meta.expires_at.filter(|e| now >= *e) {
+            return Err(Error::LoginRequired(format!(
+                "the token of '{name}' expired {} ({}): log in again",
+                tok::relative(now, expired),
+                tok::rfc3339(expired)
+            )));
+        }
+        let secret = self
+            .vault
+            .get(SecretKey::new(profile.id, meta.kind.slot()))
+            .await?
+            .ok_or_else(|| {
+                Error::LoginRequired(format!(
+                    "the token of '{name}' is missing from the keyring (removed outside Latchkey?): log in again"
+                ))
+            })?;
+        Ok((profile, secret))
+    }
+
+    /// The stored primary token, even if it expired (to inspect it).
+    pub(crate) async fn valid_or_expired_token(&self, profile: &Profile) -> Result<Secret> {
+        let meta = self.primary_token(profile.id).await?.ok_or_else(|| {
+            Error::LoginRequired(format!("profile '{}' holds no token yet", profile.name))
+        })?;
+        self.vault
+            .get(SecretKey::new(profile.id, meta.kind.slot()))
+            .await?
+            .ok_or_else(|| {
+                Error::LoginRequired(format!(
+                    "the token of '{}' is missing from the keyring",
+                    profile.name
+                ))
+            })
+    }
+
+    async fn primary_token(&self, profile_id: i64) -> Result<Option<TokenMeta>> {
+        Ok(self.store.primary_token(profile_id).await?)
+    }
+
+    /// The text "copy" puts on the clipboard, and a line in the history.
+    pub async fn copy_text(&self, profile_id: i64, format: CopyFormat) -> Result<Secret> {
+        let profile = self
+            .store
+            .profile(profile_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no profile with id {profile_id}")))?;
+        if profile.login == LoginKind::DciHmac {
+            return Err(Error::invalid(
+                "format",
+                "DCI signs each request instead of sending a token: use \"Sign a request\"",
+            ));
+        }
+        let (_, token) = self.valid_token(&profile.name).await?;
+        let server = self.server_by_id(profile.server_id).await?;
+        let text = match format {
+            CopyFormat::Token => token.expose().to_string(),
+            CopyFormat::Bearer => format!("Bearer {}", token.expose()),
+            CopyFormat::Header => format!("Authorization: Bearer {}", token.expose()),
+            CopyFormat::Curl => format!(
+                "curl -H 'Authorization: Bearer {}' '{}'",
+                token.expose(),
+                server.url.replace('\'', "%27")
+            ),
+        };
+        self.store
+            .add_history(
+                profile_id,
+                self.clock.now(),
+                "copied",
+                Some(format.describe()),
+            )
+            .await?;
+        Ok(Secret::new(text))
+    }
+
+    /// Forgets the tokens of a profile (not its configured secrets such as a
+    /// remembered password or a client secret). Servers that can revoke are
+    /// asked to by their login kind's provider before this.
+    pub async fn forget_tokens(&self, profile_id: i64, detail: &str) -> Result<()> {
+        for slot in [
+            SecretSlot::AccessToken,
+            SecretSlot::RefreshToken,
+            SecretSlot::IdToken,
+            SecretSlot::SessionCookie,
+        ] {
+            self.vault.delete(SecretKey::new(profile_id, slot)).await?;
+        }
+        self.store.delete_tokens(profile_id).await?;
+        self.store
+            .add_history(profile_id, self.clock.now(), "logged-out", Some(detail))
+            .await?;
+        Ok(())
+    }
+
+    /// A profile's credential in full: its tokens' metadata and its history.
+    pub async fn credential(&self, profile_id: i64) -> Result<CredentialDetail> {
+        let profile = self.profile_view(profile_id).await?;
+        let tokens = self.store.tokens_of(profile_id).await?;
+        let renewal = self.store.renewal(profile_id).await?;
+        let history = self.store.history(profile_id, 200).await?;
+        Ok(CredentialDetail {
+            renewable: RenewalPolicy::of(profile.login).renews(),
+            tokens: tokens
+                .into_iter()
+                .map(|t| TokenInfo {
+                    kind: t.kind,
+                    issued_at: t.issued_at.map(tok::rfc3339),
+                    expires_at: t.expires_at.map(tok::rfc3339),
+                    renew_due_at: t.renew_due_at.map(tok::rfc3339),
+                    scopes: t.scopes,
+                    summary: t
+                        .summary
+                        .into_iter()
+                        .map(|(name, value)| SummaryItem {
+                            value: match value {
+                                serde_json::Value::String(s) => s,
+                                other => other.to_string(),
+                            },
+                            name,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            last_error: renewal.last_error,
+            history: history.into_iter().map(history_entry).collect(),
+            profile,
+        })
     }
 
     // ---- settings ----
@@ -540,7 +877,16 @@ impl Latchkey {
         }
         let json = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
         self.store.set_setting(settings::KEY, &json).await?;
+        self.reschedule_all().await?;
         Ok(())
+    }
+}
+
+fn history_entry(row: HistoryRow) -> HistoryEntry {
+    HistoryEntry {
+        at: tok::rfc3339(row.at),
+        event: row.event,
+        detail: row.detail,
     }
 }
 
@@ -552,4 +898,5 @@ struct ResolvedProfile {
     settings: ProfileSettings,
     label: Option<String>,
     secret: Option<(crate::vault::Secret, crate::vault::SecretSlot)>,
+    token_expires: Option<OffsetDateTime>,
 }

@@ -13,6 +13,9 @@ pub struct AppSettings {
     pub clipboard_clear_seconds: u32,
     /// Minutes before expiry at which to remind about tokens that need the user.
     pub reminder_minutes: Vec<u32>,
+    /// A token that cannot renew by itself is "expiring" this many minutes
+    /// before it expires.
+    pub expiring_minutes: u32,
 }
 
 impl Default for AppSettings {
@@ -22,6 +25,7 @@ impl Default for AppSettings {
             start_in_tray: false,
             clipboard_clear_seconds: 30,
             reminder_minutes: vec![24 * 60, 60, 10, 0],
+            expiring_minutes: 60,
         }
     }
 }

@@ -2,21 +2,64 @@
 //! shell turns these entries into menu items one to one.
 
 use crate::service::ProfileView;
+use crate::tokens::TokenStatus;
 
-/// One line of the tray menu.
+/// One line of the tray menu; with children, a submenu.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrayEntry {
     /// The menu item id the shell hands back on click.
     pub id: String,
     pub label: String,
+    pub children: Vec<TrayEntry>,
 }
 
 pub const OPEN: &str = "open";
 pub const QUIT: &str = "quit";
-pub const PROFILE_PREFIX: &str = "profile:";
 
-/// The profile entries of the menu: name, tenant when there is one, status.
-pub fn profile_entries(profiles: &[ProfileView]) -> Vec<TrayEntry> {
+/// What a click on a profile's menu item asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayAction {
+    Show(i64),
+    Copy(i64),
+    CopyHeader(i64),
+    Renew(i64),
+}
+
+impl TrayAction {
+    fn id(self) -> String {
+        match self {
+            TrayAction::Show(p) => format!("show:{p}"),
+            TrayAction::Copy(p) => format!("copy:{p}"),
+            TrayAction::CopyHeader(p) => format!("copy-header:{p}"),
+            TrayAction::Renew(p) => format!("renew:{p}"),
+        }
+    }
+
+    /// The action a menu item id names, if it names one.
+    pub fn parse(item_id: &str) -> Option<Self> {
+        let (verb, id) = item_id.split_once(':')?;
+        let id: i64 = id.parse().ok()?;
+        Some(match verb {
+            "show" => TrayAction::Show(id),
+            "copy" => TrayAction::Copy(id),
+            "copy-header" => TrayAction::CopyHeader(id),
+            "renew" => TrayAction::Renew(id),
+            _ => return None,
+        })
+    }
+}
+
+fn leaf(action: TrayAction, label: &str) -> TrayEntry {
+    TrayEntry {
+        id: action.id(),
+        label: label.to_string(),
+        children: Vec::new(),
+    }
+}
+
+/// The profile entries of the menu: name, tenant when there is one, and time
+/// left or status; each a submenu of what can be done with it.
+pub fn profile_entries(profiles: &[ProfileView], now: time::OffsetDateTime) -> Vec<TrayEntry> {
     profiles
         .iter()
         .map(|p| {
@@ -24,25 +67,50 @@ pub fn profile_entries(profiles: &[ProfileView]) -> Vec<TrayEntry> {
                 Some(t) => format!("{} ({t})", p.name),
                 None => p.name.clone(),
             };
+            let left = p
+                .expires_at
+                .as_deref()
+                .and_then(|e| {
+                    time::OffsetDateTime::parse(e, &time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .filter(|_| {
+                    matches!(
+                        p.status,
+                        TokenStatus::Valid | TokenStatus::Expiring | TokenStatus::RenewDue
+                    )
+                })
+                .map(|e| {
+                    crate::tokens::relative(now, e)
+                        .trim_start_matches("in ")
+                        .to_string()
+                });
+            let state = left.unwrap_or_else(|| p.status_label.clone());
+            let mut children = vec![leaf(TrayAction::Show(p.id), "Show")];
+            if p.status != TokenStatus::None && p.login != crate::model::LoginKind::DciHmac {
+                children.push(leaf(TrayAction::Copy(p.id), "Copy token"));
+                children.push(leaf(
+                    TrayAction::CopyHeader(p.id),
+                    "Copy Authorization header",
+                ));
+            }
+            if p.renewable && p.status != TokenStatus::None {
+                children.push(leaf(TrayAction::Renew(p.id), "Renew now"));
+            }
             TrayEntry {
-                id: format!("{PROFILE_PREFIX}{}", p.id),
-                label: format!("{who} — {}", p.status_label),
+                id: format!("profile:{}", p.id),
+                label: format!("{who} — {state}"),
+                children,
             }
         })
         .collect()
 }
 
-/// The profile id a menu item id names, if it names one.
-pub fn profile_of(item_id: &str) -> Option<i64> {
-    item_id.strip_prefix(PROFILE_PREFIX)?.parse().ok()
-}
-
 /// The tooltip: how many profiles, and how many need attention.
 pub fn tooltip(profiles: &[ProfileView]) -> String {
-    use crate::tokens::TokenStatus::*;
     let attention = profiles
         .iter()
-        .filter(|p| matches!(p.status, Expiring | Expired | Failed))
+        .filter(|p| p.status.needs_attention())
         .count();
     match (profiles.len(), attention) {
         (0, _) => "Latchkey — no profiles yet".to_string(),
@@ -75,20 +143,55 @@ mod tests {
             status_label: status.label().into(),
             expires_at: None,
             renew_due_at: None,
+            renewable: false,
             waiting: false,
         }
     }
 
     #[test]
-    fn entries_show_tenant_and_status_and_round_trip_their_ids() {
-        let entries = profile_entries(&[
-            view(3, "prod", Some("acme"), TokenStatus::None),
-            view(4, "dev", None, TokenStatus::Expired),
-        ]);
-        assert_eq!(entries[0].label, "prod (acme) — not logged in");
+    fn entries_show_tenant_and_time_left_and_offer_what_can_be_done() {
+        let now = time::macros::datetime!(2026-01-01 10:00 UTC);
+        let mut prod = view(3, "prod", Some("acme"), TokenStatus::Valid);
+        prod.expires_at = Some("2026-01-01T12:10:00Z".into());
+        prod.renewable = true;
+        let entries = profile_entries(
+            &[
+                prod,
+                view(4, "dev", None, TokenStatus::Expired),
+                view(5, "new", None, TokenStatus::None),
+            ],
+            now,
+        );
+        assert_eq!(entries[0].label, "prod (acme) — 2 h 10 m");
+        let actions: Vec<&str> = entries[0]
+            .children
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "Show",
+                "Copy token",
+                "Copy Authorization header",
+                "Renew now"
+            ]
+        );
         assert_eq!(entries[1].label, "dev — expired");
-        assert_eq!(profile_of(&entries[0].id), Some(3));
-        assert_eq!(profile_of(QUIT), None);
+        assert_eq!(entries[2].label, "new — not logged in");
+        assert_eq!(entries[2].children.len(), 1, "nothing to copy yet");
+        for child in &entries[0].children {
+            let action = TrayAction::parse(&child.id).unwrap();
+            assert!(matches!(
+                action,
+                TrayAction::Show(3)
+                    | TrayAction::Copy(3)
+                    | TrayAction::CopyHeader(3)
+                    | TrayAction::Renew(3)
+            ));
+        }
+        assert_eq!(TrayAction::parse(QUIT), None);
+        assert_eq!(TrayAction::parse("copy:x"), None);
     }
 
     #[test]

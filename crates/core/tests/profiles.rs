@@ -38,6 +38,7 @@ fn avassa_profile(name: &str, tenant: Option<&str>, password: Option<&str>) -> P
         },
         label: None,
         secret: password.map(|p| SecretInput(Secret::new(p))),
+        token_expires: None,
     }
 }
 

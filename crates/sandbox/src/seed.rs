@@ -153,6 +153,7 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
                 settings,
                 label: Some("sandbox".into()),
                 secret: secret.map(|s| SecretInput(Secret::new(s))),
+                token_expires: None,
             })
             .await;
         match added {

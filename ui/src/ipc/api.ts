@@ -3,15 +3,21 @@
 // their data or throw a `CommandError` carrying the shell's `{code, message,
 // field}`. Tests replace this module with `vi.mock`.
 
-import type { UnlistenFn } from '@tauri-apps/api/event';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import {
   commands,
   events,
   type AppInfo,
   type AppSettings,
   type Catalog,
+  type CopyFormat,
+  type CopyReceipt,
+  type CredentialDetail,
   type FocusProfile,
+  type Inspection,
   type IpcError,
+  type KeyInput,
+  type LifecycleEvent,
   type Profile,
   type ProfileInput,
   type ProfileView,
@@ -20,6 +26,8 @@ import {
   type ServerInput,
   type ServerView,
   type Tenant,
+  type TokenSource,
+  type Verified,
 } from './bindings';
 import { toCommandError } from './error';
 
@@ -27,7 +35,13 @@ export type {
   AppInfo,
   AppSettings,
   Catalog,
+  CopyFormat,
+  CopyReceipt,
+  CredentialDetail,
   FocusProfile,
+  Inspection,
+  KeyInput,
+  LifecycleEvent,
   Profile,
   ProfileInput,
   ProfileView,
@@ -36,16 +50,23 @@ export type {
   ServerInput,
   ServerView,
   Tenant,
+  TokenSource,
+  Verified,
 };
 export type {
   ErrorCode,
+  HistoryEntry,
   IpcError,
+  KeyKind,
   LoginKind,
   LoginSpec,
   ProfileSettings,
   ServerKind,
   ServerKindInfo,
   SettingField,
+  TimeClaim,
+  TokenInfo,
+  TokenKind,
   TokenStatus,
 } from './bindings';
 
@@ -98,6 +119,24 @@ export const getSettings = (): Promise<AppSettings> => unwrap(() => commands.get
 export const setSettings = (settings: AppSettings): Promise<void> =>
   unwrap(() => commands.setSettings(settings)).then(() => undefined);
 
+/** Puts a profile's token on the clipboard, in Rust; the page gets only the receipt. */
+export const copyToken = (profileId: number, format: CopyFormat): Promise<CopyReceipt> =>
+  unwrap(() => commands.copyToken(profileId, format));
+/** A profile's tokens (metadata only, no secret) and its history. */
+export const credential = (profileId: number): Promise<CredentialDetail> =>
+  unwrap(() => commands.credential(profileId));
+/** Forgets a profile's tokens; its configured secrets stay. */
+export const logout = (profileId: number): Promise<void> =>
+  unwrap(() => commands.logout(profileId)).then(() => undefined);
+export const renewNow = (profileId: number): Promise<LifecycleEvent> =>
+  unwrap(() => commands.renewNow(profileId));
+/** Decoded header and claims (credentials masked), or what an opaque token is. */
+export const inspectToken = (source: TokenSource): Promise<Inspection> =>
+  unwrap(() => commands.inspectToken(source));
+/** Resolves when `key` verifies the token's signature; a wrong key throws (`invalid`). */
+export const verifyToken = (source: TokenSource, key: KeyInput): Promise<Verified> =>
+  unwrap(() => commands.verifyToken(source, key));
+
 /** Redirect outcomes since the app started, newest last. */
 export const redirectOutcomes = (): Promise<RedirectOutcome[]> =>
   plain(() => commands.redirectOutcomes());
@@ -111,3 +150,8 @@ export const onDataChanged = (cb: () => void): Promise<UnlistenFn> =>
   events.dataChanged.listen(() => cb());
 export const onFocusProfile = (cb: (focus: FocusProfile) => void): Promise<UnlistenFn> =>
   events.focusProfile.listen((e) => cb(e.payload));
+// The shell emits `Lifecycle` under tauri-specta's name for it, "lifecycle",
+// but does not register it in `collect_events!`, so the bindings have no
+// `events.lifecycle` yet: listen by name until they do.
+export const onLifecycle = (cb: (event: LifecycleEvent) => void): Promise<UnlistenFn> =>
+  listen<LifecycleEvent>('lifecycle', (e) => cb(e.payload));

@@ -31,6 +31,24 @@ export const commands = {
 	 *  the shell prints the time since launch (the bench script reads it).
 	 */
 	uiReady: () => __TAURI_INVOKE<void>("ui_ready"),
+	/**
+	 *  Puts a profile's token on the clipboard, in the chosen form. The token goes
+	 *  from the keyring to the clipboard inside Rust; the page never sees it.
+	 */
+	copyToken: (profileId: number, format: CopyFormat) => typedError<CopyReceipt, IpcError>(__TAURI_INVOKE("copy_token", { profileId, format })),
+	/**  A profile's credential: its tokens' metadata and history. No secret. */
+	credential: (profileId: number) => typedError<CredentialDetail, IpcError>(__TAURI_INVOKE("credential", { profileId })),
+	/**  Forgets a profile's tokens (the configured secrets stay). */
+	logout: (profileId: number) => typedError<null, IpcError>(__TAURI_INVOKE("logout", { profileId })),
+	/**  Renews a profile's token now ("Renew now"), where its login kind can. */
+	renewNow: (profileId: number) => typedError<LifecycleEvent, IpcError>(__TAURI_INVOKE("renew_now", { profileId })),
+	/**
+	 *  What is in a token (pasted, or a profile's stored one): header and claims
+	 *  with credentials masked, times, warnings; or what an opaque token is.
+	 */
+	inspectToken: (source: TokenSource) => typedError<Inspection, IpcError>(__TAURI_INVOKE("inspect_token", { source })),
+	/**  Checks a token's signature against a secret, a PEM key or a JWKS. */
+	verifyToken: (source: TokenSource, key: KeyInput) => typedError<Verified, IpcError>(__TAURI_INVOKE("verify_token", { source, key })),
 };
 
 /** Events */
@@ -59,12 +77,47 @@ export type AppSettings = {
 	clipboard_clear_seconds?: number,
 	/**  Minutes before expiry at which to remind about tokens that need the user. */
 	reminder_minutes?: number[],
+	/**
+	 *  A token that cannot renew by itself is "expiring" this many minutes
+	 *  before it expires.
+	 */
+	expiring_minutes?: number,
 };
 
 /**  What can be created: server kinds, their login kinds, each login's fields. */
 export type Catalog = {
 	servers: ServerKindInfo[],
 	logins: LoginSpec[],
+};
+
+/**  What "copy" puts on the clipboard. */
+export type CopyFormat = 
+/**  The token alone. */
+"token" | 
+/**  `Bearer <token>` */
+"bearer" | 
+/**  `Authorization: Bearer <token>` */
+"header" | 
+/**  `curl -H 'Authorization: Bearer <token>' '<server URL>'` */
+"curl";
+
+/**  What a copy did, for the confirmation and its countdown. */
+export type CopyReceipt = {
+	profile: string,
+	tenant: string | null,
+	/**  "token", "Authorization header", ... */
+	what: string,
+	/**  Seconds until the clipboard is cleared if it still holds this; 0 = never. */
+	clear_after_seconds: number,
+};
+
+/**  A profile's credential in full, for its detail view. No secret. */
+export type CredentialDetail = {
+	profile: ProfileView,
+	renewable: boolean,
+	tokens: TokenInfo[],
+	last_error: string | null,
+	history: HistoryEntry[],
 };
 
 /**
@@ -94,6 +147,8 @@ export type ErrorCode =
 "redirect-refused" | 
 /**  The user must log in (again). */
 "login-required" | 
+/**  The server wants a one-time code: ask for it and try again. */
+"otp-required" | 
 /**  The server refused; the message is the server's own. */
 "server-refused" | 
 /**  The server could not be reached. */
@@ -106,6 +161,26 @@ export type FocusProfile = {
 	id: number,
 };
 
+/**  One line of a profile's history. */
+export type HistoryEntry = {
+	at: string,
+	event: string,
+	detail: string | null,
+};
+
+/**  What the inspector shows for a token: never the token itself. */
+export type Inspection = { kind: "jwt"; alg: string; kid: string | null; header: Value; 
+/**  With every credential masked; see [`mask_credentials`]. */
+claims: Value; 
+/**  The paths of the claims that were masked. */
+masked: string[]; times: TimeClaim[]; compliant: boolean; warnings: string[] } | 
+/**  Not a JWT: what it probably is. */
+{ kind: "opaque"; 
+/**  In characters. */
+length: number; 
+/**  A known prefix such as `ghp_`. */
+prefix: string | null; meaning: string | null };
+
 /**  An error as the UI sees it. */
 export type IpcError = {
 	code: ErrorCode,
@@ -113,6 +188,36 @@ export type IpcError = {
 	/**  The input field the error is about, when there is one. */
 	field: string | null,
 };
+
+export type KeyInput = {
+	kind: KeyKind,
+	/**  The key itself; for an HMAC secret, a secret. */
+	value: SecretInput,
+};
+
+/**  How the user gives the verification key. */
+export type KeyKind = 
+/**  An HMAC secret as text. */
+"secret" | 
+/**  An HMAC secret in base64url (Kontinuous' `AUTH_SECRET`). */
+"secret-base64url" | 
+/**  A PEM public key or certificate. */
+"pem" | 
+/**  A JWK Set or a single JWK, pasted. */
+"jwks" | 
+/**  The URL of a JWK Set, fetched now. */
+"jwks-url";
+
+/**  What the scheduler did, for the tray, notifications and the window. */
+export type LifecycleEvent = { type: "renewed"; profile_id: number; profile: string; expires_at: string | null } | { type: "renewal-failed"; profile_id: number; profile: string; message: string; 
+/**  The first failure in a row: the one to announce. */
+first: boolean; 
+/**  Latchkey will try again by itself. */
+retrying: boolean } | 
+/**  A token that needs the user crosses a reminder threshold. */
+{ type: "reminder"; profile_id: number; profile: string; tenant: string | null; expires_at: string; 
+/**  The threshold crossed, in minutes before expiry (0 = at expiry). */
+minutes_before: number; expired: boolean };
 
 /**  How a profile obtains its credential. */
 export type LoginKind = "github-kontinuous" | "github" | "github-device" | "auth0" | "oidc" | "avassa-password" | "avassa-oidc" | "avassa-kubernetes" | "quay-direct-oauth" | "quay-session" | "quay-registry" | "dci-hmac" | "manual-token";
@@ -148,6 +253,12 @@ export type ProfileInput = {
 	settings?: ProfileSettings,
 	label: string | null,
 	secret: SecretInput | null,
+	/**
+	 *  For `manual-token`: when the pasted token expires, if it does not say
+	 *  itself (a JWT's `exp` wins). RFC 3339, or a duration from now: `90m`,
+	 *  `12h`, `30d`.
+	 */
+	token_expires?: string | null,
 };
 
 /**
@@ -184,6 +295,8 @@ export type ProfileView = {
 	expires_at: string | null,
 	/**  When it is due for renewal (RFC 3339), if it renews. */
 	renew_due_at: string | null,
+	/**  Latchkey can renew it without the user. */
+	renewable: boolean,
 	/**  A browser login for this profile is waiting for its redirect. */
 	waiting: boolean,
 };
@@ -259,6 +372,11 @@ export type ServerView = {
 /**  A settings field a login kind uses, for forms and validation. */
 export type SettingField = "username" | "client_id" | "scopes" | "audience" | "issuer" | "role" | "service" | "sa_token_file" | "access_key" | "redirect" | "redirect_uri";
 
+export type SummaryItem = {
+	name: string,
+	value: string,
+};
+
 /**  A tenant of a multi-tenant server (Avassa). */
 export type Tenant = {
 	id: number,
@@ -266,14 +384,61 @@ export type Tenant = {
 	name: string,
 };
 
+/**  One time claim, for people. */
+export type TimeClaim = {
+	/**  `exp`, `iat`, `nbf` or `auth_time`. */
+	claim: string,
+	unix: number,
+	/**  RFC 3339 in UTC, e.g. `2026-01-02T03:04:05Z`. */
+	iso: string,
+	/**  From the inspection's `now`: `in 3 h`, `2 d ago`, `now`. */
+	relative: string,
+};
+
+/**  One token a profile holds, as the detail view shows it. No secret. */
+export type TokenInfo = {
+	kind: TokenKind,
+	issued_at: string | null,
+	expires_at: string | null,
+	renew_due_at: string | null,
+	scopes: string[],
+	/**  Identifying claims (sub, iss, aud, user_id, ...), values as text. */
+	summary: SummaryItem[],
+};
+
+/**  What a stored token is. */
+export type TokenKind = "access" | "refresh" | "id" | "session" | "registry";
+
+/**  Which token to look at. */
+export type TokenSource = 
+/**  A token the user pasted into the inspector. */
+{ source: "pasted"; token: SecretInput } | 
+/**  The stored token of a profile. */
+{ source: "profile"; profile_id: number };
+
 /**  Where a profile's credential stands. */
 export type TokenStatus = 
 /**  No credential yet: the user has not logged in. */
-"none" | "valid" | "renew-due" | "expiring" | "expired" | 
+"none" | "valid" | 
+/**  Renewable, and past the moment its policy renews it. */
+"renew-due" | 
+/**  Expires within the user's "expiring" threshold. */
+"expiring" | "expired" | 
 /**  A credential whose expiry is unknown (or that never expires). */
 "unknown" | 
-/**  The last renewal failed. */
+/**  The last renewal failed; the old token is kept while it lasts. */
 "failed";
+
+export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  The key that checked a signature. */
+export type Verified = {
+	alg: string,
+	/**  The `kid` of the JWKS key that verified, if it has one. */
+	kid: string | null,
+	/**  Whether the token's encoding is RFC 7515 base64url (see [`Decoded::compliant`]). */
+	compliant: boolean,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

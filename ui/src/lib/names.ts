@@ -27,8 +27,30 @@ const loginNames: Record<string, string> = {
   'manual-token': 'Token pasted by hand',
 };
 
+const historyEvents: Record<string, string> = {
+  issued: 'issued',
+  renewed: 'renewed',
+  'renewal-failed': 'renewal failed',
+  copied: 'copied',
+  'logged-out': 'logged out',
+};
+
+const tokenKinds: Record<string, string> = {
+  access: 'Access token',
+  refresh: 'Refresh token',
+  id: 'ID token',
+  session: 'Session',
+  registry: 'Registry token',
+};
+
 export const serverKindName = (kind: string): string => serverKindNames[kind] ?? kind;
 export const loginName = (login: string): string => loginNames[login] ?? login;
+/** A line of a profile's history, in words: "renewal-failed" is "renewal failed". */
+export const historyEventName = (event: string): string => historyEvents[event] ?? event;
+export const tokenKindName = (kind: string): string => tokenKinds[kind] ?? kind;
+/** "prod (tenant acme)", or "prod": the tenant goes wherever a token is named. */
+export const profileWithTenant = (profile: string, tenant: string | null): string =>
+  tenant ? `${profile} (tenant ${tenant})` : profile;
 
 let counter = 0;
 /** A prefix for element ids that is unique within the page. */

@@ -1,0 +1,220 @@
+//! One file per login kind, each implementing [`Provider`]: what a login asks
+//! of the user, how it ends in a token, and (through
+//! [`crate::renewal::Renewer`]) how the token is renewed. [`Latchkey::login`]
+//! drives them; the hosts only show what a [`LoginStep`] asks for.
+
+pub mod avassa;
+
+use crate::error::{Error, Result};
+use crate::model::{LoginKind, Profile, Server};
+use crate::renewal::BoxFuture;
+use crate::service::Latchkey;
+use crate::tokens::{self as tok, IssuedToken};
+use crate::vault::{Secret, SecretKey, SecretSlot, Vault};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+
+/// What the user typed to log in; all optional, the login kind decides.
+#[derive(Debug, Clone, Default)]
+pub struct LoginInput {
+    pub password: Option<Secret>,
+    /// Keep the password in the keyring for silent re-login.
+    pub remember_password: bool,
+    pub otp: Option<String>,
+}
+
+/// Where a login stands after a call.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum LoginStep {
+    /// Logged in; the token is stored.
+    Done {
+        profile: String,
+        tenant: Option<String>,
+        expires_at: Option<String>,
+    },
+    /// The server wants a one-time code: call [`Latchkey::submit_otp`].
+    NeedsOtp {
+        profile: String,
+        tenant: Option<String>,
+        message: String,
+    },
+}
+
+/// What a provider may use for one login.
+pub struct LoginContext<'a> {
+    pub profile: &'a Profile,
+    pub server: &'a Server,
+    pub tenant: Option<&'a str>,
+    pub vault: &'a Vault,
+    pub now: OffsetDateTime,
+}
+
+/// What a provider's first step produced.
+pub enum Begun {
+    Issued(IssuedToken),
+    NeedsOtp(String),
+}
+
+/// A login kind's protocol.
+pub trait Provider: Send + Sync {
+    fn begin<'a>(
+        &'a self,
+        ctx: LoginContext<'a>,
+        input: &'a LoginInput,
+    ) -> BoxFuture<'a, Result<Begun>>;
+}
+
+/// A password kept in memory between "an OTP is needed" and the code, for a
+/// few minutes; never written anywhere.
+struct OtpChallenge {
+    input: LoginInput,
+    deadline: OffsetDateTime,
+}
+
+const OTP_WAIT: Duration = Duration::minutes(5);
+
+/// The providers and the logins waiting for an OTP.
+#[derive(Clone, Default)]
+pub struct Providers {
+    by_login: HashMap<LoginKind, Arc<dyn Provider>>,
+    otp: Arc<Mutex<HashMap<i64, OtpChallenge>>>,
+}
+
+impl Providers {
+    /// Every built-in provider.
+    pub fn builtin() -> Self {
+        let mut p = Providers::default();
+        let avassa: Arc<dyn Provider> = Arc::new(avassa::Avassa);
+        for login in [LoginKind::AvassaPassword, LoginKind::AvassaKubernetes] {
+            p.by_login.insert(login, Arc::clone(&avassa));
+        }
+        p
+    }
+}
+
+/// The renewers of the built-in login kinds that renew.
+pub fn builtin_renewers() -> HashMap<LoginKind, Arc<dyn crate::renewal::Renewer>> {
+    let avassa: Arc<dyn crate::renewal::Renewer> = Arc::new(avassa::Avassa);
+    [LoginKind::AvassaPassword, LoginKind::AvassaKubernetes]
+        .into_iter()
+        .map(|l| (l, Arc::clone(&avassa)))
+        .collect()
+}
+
+impl Latchkey {
+    /// Logs a profile in. Returns `Done` with the token stored, or what the
+    /// user must give next (an OTP).
+    pub async fn login(&self, name: &str, input: LoginInput) -> Result<LoginStep> {
+        let profile = self.profile_named(name).await?;
+        self.login_profile(&profile, input).await
+    }
+
+    async fn login_profile(&self, profile: &Profile, mut input: LoginInput) -> Result<LoginStep> {
+        let provider = self.providers.by_login.get(&profile.login).cloned().ok_or_else(|| {
+            Error::invalid(
+                "login",
+                format!("logging in with {} is not available yet; paste a token with a manual-token profile meanwhile", profile.login),
+            )
+        })?;
+        let server = self
+            .store()
+            .server(profile.server_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
+        let tenant = match profile.tenant_id {
+            Some(t) => self.store().tenant(t).await?.map(|t| t.name),
+            None => None,
+        };
+        if input.password.is_none() {
+            input.password = self.secret(profile.id, SecretSlot::Password).await?;
+        }
+        let now = self.clock().now();
+        let begun = provider
+            .begin(
+                LoginContext {
+                    profile,
+                    server: &server,
+                    tenant: tenant.as_deref(),
+                    vault: self.vault(),
+                    now,
+                },
+                &input,
+            )
+            .await?;
+        match begun {
+            Begun::NeedsOtp(message) => {
+                self.providers.otp.lock().expect("otp lock").insert(
+                    profile.id,
+                    OtpChallenge {
+                        input,
+                        deadline: now + OTP_WAIT,
+                    },
+                );
+                Ok(LoginStep::NeedsOtp {
+                    profile: profile.name.clone(),
+                    tenant,
+                    message,
+                })
+            }
+            Begun::Issued(issued) => {
+                self.providers
+                    .otp
+                    .lock()
+                    .expect("otp lock")
+                    .remove(&profile.id);
+                if input.remember_password {
+                    if let Some(pw) = &input.password {
+                        self.vault()
+                            .set(SecretKey::new(profile.id, SecretSlot::Password), pw.clone())
+                            .await?;
+                    }
+                }
+                let expires_at = issued.expires_at.map(tok::rfc3339);
+                self.record_issued(profile, issued, "issued", Some("logged in"))
+                    .await?;
+                Ok(LoginStep::Done {
+                    profile: profile.name.clone(),
+                    tenant,
+                    expires_at,
+                })
+            }
+        }
+    }
+
+    /// Continues a login that asked for an OTP. A wrong code is an error on the
+    /// `otp` field and keeps the login waiting for another try.
+    pub async fn submit_otp(&self, name: &str, otp: &str) -> Result<LoginStep> {
+        let profile = self.profile_named(name).await?;
+        let otp = otp.trim();
+        if otp.is_empty() {
+            return Err(Error::invalid("otp", "type the one-time code"));
+        }
+        let mut input = {
+            let mut pending = self.providers.otp.lock().expect("otp lock");
+            match pending.get(&profile.id) {
+                Some(c) if c.deadline > self.clock().now() => c.input.clone(),
+                _ => {
+                    pending.remove(&profile.id);
+                    return Err(Error::LoginRequired(format!(
+                        "the login of '{name}' is no longer waiting for a code; start it again"
+                    )));
+                }
+            }
+        };
+        input.otp = Some(otp.to_string());
+        self.login_profile(&profile, input).await
+    }
+
+    /// Gives up a login waiting for an OTP; nothing is stored.
+    pub fn cancel_login(&self, profile_id: i64) {
+        self.providers
+            .otp
+            .lock()
+            .expect("otp lock")
+            .remove(&profile_id);
+        self.redirects().cancel(profile_id);
+    }
+}

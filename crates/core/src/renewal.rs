@@ -1,0 +1,685 @@
+//! Renewal and reminders: the scheduler's decisions. For every profile it
+//! derives the next deadlines from the token's metadata, its renewal state, its
+//! login kind's policy and the user's reminder thresholds; [`Latchkey::run_due`]
+//! does what is due at "now" and [`Latchkey::next_deadline`] says when to wake
+//! next, so the runner sleeps from deadline to deadline and never polls.
+//!
+//! Renewal is single-flight per profile: any number of callers that find a
+//! token due cause one request to the server, and all get its result.
+//! A failed renewal keeps the old token, records the server's message, retries
+//! with backoff and jitter while the failure is transient, and is announced
+//! once, not on every retry.
+
+use crate::error::{Error, Result};
+use crate::model::{Profile, Server};
+use crate::service::Latchkey;
+use crate::tokens::{self as tok, IssuedToken, RenewalPolicy, RenewalState, TokenMeta};
+use crate::vault::{Secret, SecretKey, Vault};
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+/// The single-flight state of one profile's renewals.
+#[derive(Default)]
+pub struct Flight {
+    lock: tokio::sync::Mutex<()>,
+    /// Renewals finished so far; a caller that sees it move while waiting
+    /// takes the last outcome instead of renewing again.
+    finished: AtomicU64,
+    last: std::sync::Mutex<Option<LifecycleEvent>>,
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a renewer may use.
+pub struct RenewContext<'a> {
+    pub profile: &'a Profile,
+    pub server: &'a Server,
+    /// The profile's tenant, by name.
+    pub tenant: Option<&'a str>,
+    pub vault: &'a Vault,
+    pub now: OffsetDateTime,
+}
+
+/// Why a renewal did not produce a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenewError {
+    /// The server refused for good (max TTL reached, refresh token revoked): the
+    /// user must log in again. The message is the server's own.
+    #[error("{0}")]
+    NeedsUser(String),
+    /// Worth another try later (network down, server sealed, 5xx).
+    #[error("{0}")]
+    Transient(String),
+}
+
+/// Obtains a fresh token for a profile without the user. One per login kind
+/// that can renew; the login kinds' providers implement it.
+pub trait Renewer: Send + Sync {
+    fn renew<'a>(&'a self, ctx: RenewContext<'a>)
+        -> BoxFuture<'a, Result<IssuedToken, RenewError>>;
+}
+
+/// What the scheduler did, for the tray, notifications and the window.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum LifecycleEvent {
+    Renewed {
+        profile_id: i64,
+        profile: String,
+        expires_at: Option<String>,
+    },
+    RenewalFailed {
+        profile_id: i64,
+        profile: String,
+        message: String,
+        /// The first failure in a row: the one to announce.
+        first: bool,
+        /// Latchkey will try again by itself.
+        retrying: bool,
+    },
+    /// A token that needs the user crosses a reminder threshold.
+    Reminder {
+        profile_id: i64,
+        profile: String,
+        tenant: Option<String>,
+        expires_at: String,
+        /// The threshold crossed, in minutes before expiry (0 = at expiry).
+        minutes_before: u32,
+        expired: bool,
+    },
+}
+
+impl LifecycleEvent {
+    /// The desktop notification this event deserves, as (title, body): a
+    /// reminder, or the first failure of a renewal. Successful renewals are
+    /// silent.
+    pub fn notification(&self) -> Option<(String, String)> {
+        match self {
+            LifecycleEvent::Renewed { .. } => None,
+            LifecycleEvent::RenewalFailed { first: false, .. } => None,
+            LifecycleEvent::RenewalFailed {
+                profile,
+                message,
+                retrying,
+                ..
+            } => Some((
+                format!("{profile}: renewal failed"),
+                if *retrying {
+                    format!("{message}. Latchkey keeps the current token and tries again.")
+                } else {
+                    format!("{message}. Log in again to keep {profile} working.")
+                },
+            )),
+            LifecycleEvent::Reminder {
+                profile,
+                tenant,
+                minutes_before,
+                expired,
+                ..
+            } => {
+                let who = match tenant {
+                    Some(t) => format!("{profile} ({t})"),
+                    None => profile.clone(),
+                };
+                let title = if *expired {
+                    format!("{who} has expired")
+                } else {
+                    format!("{who} expires in {}", minutes_text(*minutes_before))
+                };
+                Some((
+                    title,
+                    "Log in again in Latchkey to keep it working.".to_string(),
+                ))
+            }
+        }
+    }
+}
+
+fn minutes_text(m: u32) -> String {
+    match m {
+        m if m >= 1440 && m % 1440 == 0 => {
+            format!("{} day{}", m / 1440, if m == 1440 { "" } else { "s" })
+        }
+        m if m >= 60 && m % 60 == 0 => format!("{} hour{}", m / 60, if m == 60 { "" } else { "s" }),
+        m => format!("{m} minute{}", if m == 1 { "" } else { "s" }),
+    }
+}
+
+/// What is due for a profile, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Renew,
+    Remind(u32),
+}
+
+/// The deadlines of one profile, in no particular order.
+pub fn deadlines(
+    token: &TokenMeta,
+    renewal: &RenewalState,
+    policy: RenewalPolicy,
+    can_renew: bool,
+    thresholds: &[u32],
+) -> Vec<(OffsetDateTime, Action)> {
+    let mut out = Vec::new();
+    let renews = can_renew && policy.renews();
+    let gave_up = renewal.last_error.is_some() && renewal.next_retry_at.is_none();
+    if renews && !gave_up {
+        if let Some(at) = renewal.next_retry_at.or(token.renew_due_at) {
+            out.push((at, Action::Renew));
+        }
+    }
+    // Reminders are for tokens that need the user: those nothing renews, and
+    // those whose renewal is failing.
+    let needs_user = !renews || renewal.last_error.is_some();
+    if let (true, Some(expires_at)) = (needs_user, token.expires_at) {
+        for t in thresholds {
+            if !renewal.reminded.contains(t) {
+                out.push((
+                    expires_at - Duration::minutes(i64::from(*t)),
+                    Action::Remind(*t),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Seconds to wait before retry `attempt` (1, 2, ...): 30 s doubling to 30 min,
+/// ± 20 % jitter drawn from `jitter` in [0, 1).
+pub fn backoff(attempt: u32, jitter: f64) -> Duration {
+    let base = 30f64 * 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
+    let capped = base.min(1800.0);
+    Duration::milliseconds((capped * (0.8 + 0.4 * jitter) * 1000.0) as i64)
+}
+
+impl Latchkey {
+    /// Registers the renewer of a login kind (the providers do this at start).
+    pub fn set_renewer(&mut self, login: crate::model::LoginKind, renewer: Arc<dyn Renewer>) {
+        self.renewers.insert(login, renewer);
+    }
+
+    fn can_renew(&self, profile: &Profile) -> bool {
+        self.renewers.contains_key(&profile.login)
+    }
+
+    /// The deadlines of one profile under the current settings.
+    async fn deadlines_of(
+        &self,
+        profile: &Profile,
+        thresholds: &[u32],
+    ) -> Result<Vec<(OffsetDateTime, Action)>> {
+        let Some(token) = self.store().primary_token(profile.id).await? else {
+            return Ok(Vec::new());
+        };
+        let renewal = self.store().renewal(profile.id).await?;
+        Ok(deadlines(
+            &token,
+            &renewal,
+            RenewalPolicy::of(profile.login),
+            self.can_renew(profile),
+            thresholds,
+        ))
+    }
+
+    /// Recomputes when a profile next needs the scheduler. Every write that
+    /// changes a token or its renewal state calls this.
+    pub async fn reschedule(&self, profile_id: i64) -> Result<()> {
+        let Some(profile) = self.store().profile(profile_id).await? else {
+            return Ok(());
+        };
+        let thresholds = self.settings().await?.reminder_minutes;
+        let next = self
+            .deadlines_of(&profile, &thresholds)
+            .await?
+            .into_iter()
+            .map(|(at, _)| at)
+            .min()
+            // The store keeps whole seconds: round up, never wake early.
+            .map(|at| match at.nanosecond() {
+                0 => at,
+                _ => at.replace_nanosecond(0).unwrap_or(at) + Duration::seconds(1),
+            });
+        self.store().set_next_at(profile_id, next).await?;
+        Ok(())
+    }
+
+    /// Recomputes every profile's deadline: at start (the renewers registered
+    /// decide what renews) and when the reminder thresholds change.
+    pub async fn reschedule_all(&self) -> Result<()> {
+        for (profile_id, _) in self.store().all_renewals().await? {
+            self.reschedule(profile_id).await?;
+        }
+        Ok(())
+    }
+
+    /// When the scheduler must next wake, if anything is scheduled at all. An
+    /// overdue deadline (the app was closed) is due now.
+    pub async fn next_deadline(&self) -> Result<Option<OffsetDateTime>> {
+        let now = self.clock().now();
+        Ok(self.store().min_next_at().await?.map(|at| at.max(now)))
+    }
+
+    /// Does everything due now: renewals, retries, reminders. Only the
+    /// profiles whose deadline has come are read.
+    pub async fn run_due(&self) -> Result<Vec<LifecycleEvent>> {
+        let now = self.clock().now();
+        let due_ids = self.store().due_profiles(now).await?;
+        if due_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let thresholds = self.settings().await?.reminder_minutes;
+        let mut events = Vec::new();
+        for id in due_ids {
+            let Some(p) = self.store().profile(id).await? else {
+                continue;
+            };
+            let due: Vec<Action> = self
+                .deadlines_of(&p, &thresholds)
+                .await?
+                .into_iter()
+                .filter(|(at, _)| *at <= now)
+                .map(|(_, a)| a)
+                .collect();
+            if due.contains(&Action::Renew) {
+                events.push(self.renew_profile(p.id, false).await?);
+            }
+            let crossed: Vec<u32> = due
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Remind(t) => Some(*t),
+                    Action::Renew => None,
+                })
+                .collect();
+            let expires_at = self
+                .store()
+                .primary_token(p.id)
+                .await?
+                .and_then(|t| t.expires_at);
+            if let (Some(smallest), Some(expires_at)) = (crossed.iter().min(), expires_at) {
+                // Several thresholds crossed at once (the app was closed): say
+                // the latest one only, and mark them all as said.
+                let mut state = self.store().renewal(p.id).await?;
+                state.reminded.extend(crossed.iter().copied());
+                state.reminded.sort_unstable();
+                state.reminded.dedup();
+                self.store().put_renewal(p.id, &state).await?;
+                let tenant = match p.tenant_id {
+                    Some(t) => self.store().tenant(t).await?.map(|x| x.name),
+                    None => None,
+                };
+                events.push(LifecycleEvent::Reminder {
+                    profile_id: p.id,
+                    profile: p.name.clone(),
+                    tenant,
+                    expires_at: tok::rfc3339(expires_at),
+                    minutes_before: *smallest,
+                    expired: now >= expires_at,
+                });
+            }
+            self.reschedule(p.id).await?;
+        }
+        Ok(events)
+    }
+
+    fn flight(&self, profile_id: i64) -> Arc<Flight> {
+        let mut flights = self.flights.lock().expect("flights lock");
+        Arc::clone(flights.entry(profile_id).or_default())
+    }
+
+    /// Renews a profile's token, single-flight: a caller that waited for
+    /// another's renewal gets that result instead of renewing again. Unless
+    /// `force` (the user's "Renew now"), a token found no longer due once the
+    /// lock is held is left alone.
+    pub async fn renew_profile(&self, profile_id: i64, force: bool) -> Result<LifecycleEvent> {
+        let flight = self.flight(profile_id);
+        let seen = flight.finished.load(Ordering::SeqCst);
+        let _guard = flight.lock.lock().await;
+        // Another caller's renewal finished while we waited: its outcome is ours.
+        if flight.finished.load(Ordering::SeqCst) != seen {
+            if let Some(outcome) = flight.last.lock().expect("flight lock").clone() {
+                return Ok(outcome);
+            }
+        }
+        let outcome = self.renew_once(profile_id, force).await;
+        if let Ok(event) = &outcome {
+            *flight.last.lock().expect("flight lock") = Some(event.clone());
+        }
+        flight.finished.fetch_add(1, Ordering::SeqCst);
+        outcome
+    }
+
+    async fn renew_once(&self, profile_id: i64, force: bool) -> Result<LifecycleEvent> {
+        let profile = self
+            .store()
+            .profile(profile_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no profile with id {profile_id}")))?;
+        let current = self.store().primary_token(profile_id).await?;
+        let now = self.clock().now();
+        if !force {
+            let state = self.store().renewal(profile_id).await?;
+            let retry_due = state.next_retry_at.is_some_and(|at| at <= now);
+            let renew_due = current.as_ref().is_some_and(|t| {
+                t.renew_due_at.is_some_and(|at| at <= now)
+                    || t.expires_at.is_some_and(|at| at <= now)
+            });
+            // After a failure, only the backoff's retry time counts: a script
+            // asking every second must not hammer a failing server.
+            let due = if state.last_error.is_some() {
+                retry_due
+            } else {
+                renew_due
+            };
+            if !due {
+                return Ok(LifecycleEvent::Renewed {
+                    profile_id,
+                    profile: profile.name,
+                    expires_at: current.and_then(|t| t.expires_at).map(tok::rfc3339),
+                });
+            }
+        }
+        let Some(renewer) = self.renewers.get(&profile.login).cloned() else {
+            return Err(Error::LoginRequired(format!(
+                "{} tokens cannot be renewed without you: log in again",
+                profile.login
+            )));
+        };
+        let server = self
+            .store()
+            .server(profile.server_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
+        let tenant = match profile.tenant_id {
+            Some(t) => self.store().tenant(t).await?.map(|t| t.name),
+            None => None,
+        };
+        let result = renewer
+            .renew(RenewContext {
+                profile: &profile,
+                server: &server,
+                tenant: tenant.as_deref(),
+                vault: self.vault(),
+                now,
+            })
+            .await;
+        match result {
+            Ok(issued) => {
+                let expires_at = issued.expires_at.map(tok::rfc3339);
+                self.record_issued(&profile, issued, "renewed", None)
+                    .await?;
+                Ok(LifecycleEvent::Renewed {
+                    profile_id,
+                    profile: profile.name,
+                    expires_at,
+                })
+            }
+            Err(err) => {
+                let mut state = self.store().renewal(profile_id).await?;
+                state.attempts += 1;
+                if state.attempts == 1 {
+                    // The failure notice speaks for the reminder thresholds
+                    // already crossed; later ones still come.
+                    if let Some(exp) = current.as_ref().and_then(|t| t.expires_at) {
+                        for t in self.settings().await?.reminder_minutes {
+                            if exp - Duration::minutes(i64::from(t)) <= now
+                                && !state.reminded.contains(&t)
+                            {
+                                state.reminded.push(t);
+                            }
+                        }
+                    }
+                }
+                state.failed_at = Some(now);
+                state.last_error = Some(err.to_string());
+                let retrying = matches!(err, RenewError::Transient(_));
+                state.next_retry_at = retrying.then(|| {
+                    let at = now + backoff(state.attempts, rand::random::<f64>());
+                    // No point retrying after it expired: renew just before.
+                    match current.as_ref().and_then(|t| t.expires_at) {
+                        Some(exp) if at >= exp && exp > now => now + (exp - now) / 2,
+                        _ => at,
+                    }
+                });
+                self.store().put_renewal(profile_id, &state).await?;
+                self.reschedule(profile_id).await?;
+                self.store()
+                    .add_history(profile_id, now, "renewal-failed", Some(&err.to_string()))
+                    .await?;
+                Ok(LifecycleEvent::RenewalFailed {
+                    profile_id,
+                    profile: profile.name,
+                    message: err.to_string(),
+                    first: state.attempts == 1,
+                    retrying,
+                })
+            }
+        }
+    }
+
+    /// A valid token for a profile, renewed first when it is due and a renewer
+    /// can; if the renewal fails, the old token serves while it lasts.
+    pub async fn token(&self, name: &str) -> Result<(Profile, Secret)> {
+        let profile = self.profile_named(name).await?;
+        if self.can_renew(&profile)
+            && matches!(
+                self.status_of(&profile).await?,
+                tok::TokenStatus::RenewDue | tok::TokenStatus::Expired | tok::TokenStatus::Failed
+            )
+        {
+            self.renew_profile(profile.id, false).await?;
+        }
+        self.valid_token(name).await
+    }
+
+    /// One profile's status, read from its own rows only.
+    pub async fn status_of(&self, profile: &Profile) -> Result<tok::TokenStatus> {
+        let token = self.store().primary_token(profile.id).await?;
+        let renewal = self.store().renewal(profile.id).await?;
+        let expiring = Duration::minutes(i64::from(self.settings().await?.expiring_minutes));
+        Ok(tok::status(
+            self.clock().now(),
+            token.as_ref(),
+            &renewal,
+            RenewalPolicy::of(profile.login),
+            expiring,
+        ))
+    }
+
+    /// Reads a secret of a profile (for renewers and providers).
+    pub async fn secret(
+        &self,
+        profile_id: i64,
+        slot: crate::vault::SecretSlot,
+    ) -> Result<Option<Secret>> {
+        Ok(self.vault().get(SecretKey::new(profile_id, slot)).await?)
+    }
+}
+
+/// Sleeps from deadline to deadline, doing what is due; `wake` cuts a sleep
+/// short when data changed. Events go to `emit`. Runs until the task is dropped.
+pub async fn run(
+    core: Latchkey,
+    wake: Arc<tokio::sync::Notify>,
+    emit: impl Fn(LifecycleEvent) + Send + 'static,
+) {
+    if let Err(err) = core.reschedule_all().await {
+        eprintln!("latchkey: scheduler: {err}");
+    }
+    loop {
+        match core.run_due().await {
+            Ok(events) => events.into_iter().for_each(&emit),
+            Err(err) => eprintln!("latchkey: scheduler: {err}"),
+        }
+        let sleep = match core.next_deadline().await {
+            Ok(Some(at)) => (at - core.clock().now()).max(Duration::ZERO),
+            // Nothing scheduled: sleep until something changes.
+            Ok(None) => Duration::days(365),
+            Err(_) => Duration::minutes(1),
+        };
+        let sleep =
+            std::time::Duration::try_from(sleep).unwrap_or(std::time::Duration::from_secs(60));
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = wake.notified() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::TokenKind;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-05-01 12:00 UTC);
+
+    fn meta(expires_in: Duration, policy: RenewalPolicy) -> TokenMeta {
+        TokenMeta {
+            kind: TokenKind::Access,
+            issued_at: Some(T0),
+            expires_at: Some(T0 + expires_in),
+            renew_due_at: policy.due_at(T0, Some(T0 + expires_in)),
+            scopes: vec![],
+            summary: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_renewable_token_has_one_renew_deadline_and_no_reminders() {
+        let p = RenewalPolicy::AtFraction(0.75);
+        let d = deadlines(
+            &meta(Duration::hours(4), p),
+            &RenewalState::default(),
+            p,
+            true,
+            &[1440, 60, 10, 0],
+        );
+        assert_eq!(d, [(T0 + Duration::hours(3), Action::Renew)]);
+    }
+
+    #[test]
+    fn a_token_that_needs_the_user_has_a_reminder_per_threshold_not_yet_said() {
+        let p = RenewalPolicy::Never;
+        let state = RenewalState {
+            reminded: vec![1440],
+            ..Default::default()
+        };
+        let d = deadlines(
+            &meta(Duration::hours(48), p),
+            &state,
+            p,
+            false,
+            &[1440, 60, 0],
+        );
+        let exp = T0 + Duration::hours(48);
+        assert_eq!(
+            d,
+            [
+                (exp - Duration::minutes(60), Action::Remind(60)),
+                (exp, Action::Remind(0))
+            ]
+        );
+        // Renewable by policy but no renewer registered: it needs the user too.
+        let q = RenewalPolicy::AtFraction(0.75);
+        let d = deadlines(
+            &meta(Duration::hours(2), q),
+            &RenewalState::default(),
+            q,
+            false,
+            &[10],
+        );
+        assert_eq!(d, [(T0 + Duration::minutes(110), Action::Remind(10))]);
+    }
+
+    #[test]
+    fn a_failing_renewal_retries_at_its_retry_time_and_reminds_and_stops_when_given_up() {
+        let p = RenewalPolicy::AtFraction(0.75);
+        let m = meta(Duration::hours(4), p);
+        let retrying = RenewalState {
+            last_error: Some("sealed".into()),
+            next_retry_at: Some(T0 + Duration::minutes(181)),
+            attempts: 1,
+            ..Default::default()
+        };
+        let d = deadlines(&m, &retrying, p, true, &[10]);
+        assert!(d.contains(&(T0 + Duration::minutes(181), Action::Renew)));
+        assert!(d.contains(&(T0 + Duration::minutes(230), Action::Remind(10))));
+        let gave_up = RenewalState {
+            next_retry_at: None,
+            ..retrying
+        };
+        assert_eq!(
+            deadlines(&m, &gave_up, p, true, &[10]),
+            [(T0 + Duration::minutes(230), Action::Remind(10))]
+        );
+    }
+
+    fn reminder(tenant: Option<&str>, minutes_before: u32, expired: bool) -> LifecycleEvent {
+        LifecycleEvent::Reminder {
+            profile_id: 1,
+            profile: "prod".into(),
+            tenant: tenant.map(Into::into),
+            expires_at: "x".into(),
+            minutes_before,
+            expired,
+        }
+    }
+
+    fn failed(first: bool, retrying: bool) -> LifecycleEvent {
+        LifecycleEvent::RenewalFailed {
+            profile_id: 1,
+            profile: "prod".into(),
+            message: "strongbox sealed".into(),
+            first,
+            retrying,
+        }
+    }
+
+    #[test]
+    fn notifications_say_who_and_when_and_stay_quiet_on_success_and_repeats() {
+        let title = |e: LifecycleEvent| e.notification().unwrap().0;
+        assert_eq!(
+            title(reminder(Some("acme"), 60, false)),
+            "prod (acme) expires in 1 hour"
+        );
+        assert_eq!(title(reminder(None, 0, true)), "prod has expired");
+        assert_eq!(
+            title(reminder(Some("acme"), 1440, false)),
+            "prod (acme) expires in 1 day"
+        );
+        assert_eq!(
+            title(reminder(None, 10, false)),
+            "prod expires in 10 minutes"
+        );
+        assert!(failed(true, true)
+            .notification()
+            .unwrap()
+            .1
+            .contains("tries again"));
+        assert!(failed(true, false)
+            .notification()
+            .unwrap()
+            .1
+            .contains("Log in again"));
+        assert_eq!(failed(false, true).notification(), None);
+        let renewed = LifecycleEvent::Renewed {
+            profile_id: 1,
+            profile: "prod".into(),
+            expires_at: None,
+        };
+        assert_eq!(renewed.notification(), None);
+    }
+
+    #[test]
+    fn backoff_doubles_to_thirty_minutes_with_bounded_jitter() {
+        assert_eq!(backoff(1, 0.5), Duration::seconds(30));
+        assert_eq!(backoff(2, 0.5), Duration::seconds(60));
+        assert_eq!(backoff(20, 0.5), Duration::minutes(30));
+        assert_eq!(backoff(1, 0.0), Duration::seconds(24));
+        assert!(backoff(1, 0.999) < Duration::seconds(36));
+    }
+}
