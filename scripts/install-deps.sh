@@ -12,7 +12,7 @@ packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev libdbus-1-dev
   build-essential pkg-config file curl xdg-utils
-  dbus dbus-x11 gnome-keyring libsecret-tools
+  dbus dbus-x11 gnome-keyring libsecret-tools libglib2.0-bin
 )
 test_packages=(xvfb xauth webkit2gtk-driver xclip xdotool trayer imagemagick keyutils procps)
 [ "$want_test" = 1 ] && packages+=("${test_packages[@]}")

@@ -33,6 +33,24 @@ export XDG_RUNTIME_DIR="$tmp/run"
 eval "$(printf 'test' | XDG_DATA_HOME="$tmp/keyring-data" gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
 export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
 
+# The daemon claims its bus name and creates the unlocked default collection a
+# moment after it returns. A call before that would make D-Bus activate a
+# second, locked daemon ("no result found"): wait until ours answers, asking
+# the bus (which activates nothing) before asking the keyring.
+bus() { gdbus call --session "$@" 2>/dev/null || true; }
+ready=0
+for _ in $(seq 100); do
+  if bus --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+       --method org.freedesktop.DBus.NameHasOwner org.freedesktop.secrets | grep -q true &&
+     bus --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+       --method org.freedesktop.Secret.Service.ReadAlias default | grep -q /collection/; then
+    ready=1
+    break
+  fi
+  sleep 0.1
+done
+[ "$ready" = 1 ] || { echo "session.sh: gnome-keyring did not come up with an unlocked default collection" >&2; exit 1; }
+
 tray_pid=""
 if [ "$LATCHKEY_SESSION_X" = 1 ] && command -v trayer >/dev/null; then
   trayer --edge top --align right --widthtype pixel --width 200 --height 32 >/dev/null 2>&1 &

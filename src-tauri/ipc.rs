@@ -7,7 +7,10 @@
 use crate::shell::Shell;
 use latchkey_core::inspector::{KeyInput, TokenSource};
 use latchkey_core::model::{Profile, ProfileInput, Server, ServerInput, Tenant};
+use latchkey_core::providers::{LoginInput, LoginStep};
+use latchkey_core::service::SummaryItem;
 use latchkey_core::settings::AppSettings;
+use latchkey_core::vault::SecretInput;
 use latchkey_core::{Catalog, CopyFormat, CredentialDetail, ErrorCode, ProfileView, ServerView};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -269,6 +272,77 @@ pub async fn renew_now(
     Ok(event)
 }
 
+/// Logs a profile in. `password` is for password logins (used once unless
+/// `remember`); the answer is `done`, or `needs-otp` for the OTP dialog.
+#[tauri::command]
+#[specta::specta]
+pub async fn login(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    profile_id: i64,
+    password: Option<SecretInput>,
+    remember: bool,
+) -> Reply<LoginStep> {
+    let step = shell
+        .core
+        .login_id(
+            profile_id,
+            LoginInput {
+                password: password.map(|p| p.0),
+                remember_password: remember,
+                otp: None,
+            },
+        )
+        .await?;
+    match &step {
+        LoginStep::Done { .. } => shell.changed(&app).await,
+        LoginStep::Browser { url, .. } => {
+            if let Err(message) = crate::redirect::open_browser(&app, url) {
+                shell.core.cancel_login(profile_id);
+                return Err(IpcError {
+                    code: ErrorCode::Internal,
+                    message,
+                    field: None,
+                });
+            }
+        }
+        LoginStep::NeedsOtp { .. } => {}
+    }
+    Ok(step)
+}
+
+/// The code typed in the OTP dialog. A wrong code is an error on the `otp`
+/// field and the login keeps waiting for another try.
+#[tauri::command]
+#[specta::specta]
+pub async fn submit_otp(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    profile_id: i64,
+    otp: String,
+) -> Reply<LoginStep> {
+    let step = shell.core.submit_otp_id(profile_id, &otp).await?;
+    if matches!(step, LoginStep::Done { .. }) {
+        shell.changed(&app).await;
+    }
+    Ok(step)
+}
+
+/// The OTP dialog's Cancel: the login ends and nothing is stored.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_login(shell: State<'_, Shell>, profile_id: i64) {
+    shell.core.cancel_login(profile_id);
+}
+
+/// What the server says about the profile's token (tenant, policies, TTLs);
+/// empty for login kinds without such a call.
+#[tauri::command]
+#[specta::specta]
+pub async fn token_info(shell: State<'_, Shell>, profile_id: i64) -> Reply<Vec<SummaryItem>> {
+    Ok(shell.core.token_info(profile_id).await?)
+}
+
 /// Forgets a profile's tokens (the configured secrets stay).
 #[tauri::command]
 #[specta::specta]
@@ -338,6 +412,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             renew_now,
             inspect_token,
             verify_token,
+            login,
+            submit_otp,
+            cancel_login,
+            token_info,
         ])
         .events(tauri_specta::collect_events![
             RedirectOutcome,

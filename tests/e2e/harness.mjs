@@ -117,3 +117,25 @@ export function saveScreenshot(png, name) {
   writeFileSync(path, png);
   return path;
 }
+
+export const SANDBOX = join(TARGET, 'debug', 'latchkey-sandbox');
+
+/** Starts `latchkey-sandbox` on a free loopback port; resolves to its base URL and a stop function. */
+export function startSandbox() {
+  const child = spawn(SANDBOX, ['--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((res, rej) => {
+    let out = '';
+    child.on('error', rej);
+    child.on('exit', (code) => rej(new Error(`latchkey-sandbox exited with ${code} before serving`)));
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+      const line = out.split('\n');
+      if (line.length > 1) res({ url: line[0].trim(), stop: () => child.kill() });
+    });
+  });
+}
+
+/** The sandbox's current one-time code for its Avassa user bob. */
+export function sandboxOtp() {
+  return spawnSync(SANDBOX, ['--otp'], { encoding: 'utf8' }).stdout.trim();
+}

@@ -30,3 +30,7 @@ export const logout = vi.fn<Fn<'logout'>>();
 export const renewNow = vi.fn<Fn<'renewNow'>>();
 export const inspectToken = vi.fn<Fn<'inspectToken'>>();
 export const verifyToken = vi.fn<Fn<'verifyToken'>>();
+export const login = vi.fn<Fn<'login'>>();
+export const submitOtp = vi.fn<Fn<'submitOtp'>>();
+export const cancelLogin = vi.fn<Fn<'cancelLogin'>>();
+export const tokenInfo = vi.fn<Fn<'tokenInfo'>>();

@@ -11,12 +11,20 @@ import type {
   ServerView,
 } from '../src/ipc/api';
 
+// What "Log in" does per kind, as `LoginKind::spec` says: only the Avassa
+// logins have a provider so far.
+const prompts: Partial<Record<LoginSpec['login'], LoginSpec['prompt']>> = {
+  'avassa-password': 'password',
+  'avassa-kubernetes': 'direct',
+  'avassa-oidc': 'browser',
+};
+
 const spec = (
   login: LoginSpec['login'],
   required: LoginSpec['required'],
   optional: LoginSpec['optional'],
   secret: LoginSpec['secret'] = null,
-): LoginSpec => ({ login, required, optional, secret });
+): LoginSpec => ({ login, required, optional, secret, prompt: prompts[login] ?? 'unavailable' });
 
 export const catalog: Catalog = {
   servers: [

@@ -108,6 +108,26 @@ export function renderApp(world: World = {}) {
     profile: 'p',
     expires_at: null,
   }));
+  m.login.mockImplementation(async (id) => {
+    const profile = (world.profiles ?? []).find((p) => p.id === id);
+    return {
+      step: 'done',
+      profile: profile?.name ?? '?',
+      tenant: profile?.tenant ?? null,
+      expires_at: new Date(Date.now() + 10 * 60_000).toISOString(),
+    };
+  });
+  m.submitOtp.mockImplementation(async (id) => {
+    const profile = (world.profiles ?? []).find((p) => p.id === id);
+    return {
+      step: 'done',
+      profile: profile?.name ?? '?',
+      tenant: profile?.tenant ?? null,
+      expires_at: new Date(Date.now() + 10 * 60_000).toISOString(),
+    };
+  });
+  m.cancelLogin.mockResolvedValue();
+  m.tokenInfo.mockResolvedValue([]);
   m.inspectToken.mockResolvedValue(fixtures.jwtInspection);
   m.verifyToken.mockResolvedValue({ alg: 'HS256', kid: null, compliant: true });
   const stop = () => {};

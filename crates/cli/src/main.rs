@@ -12,6 +12,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 mod jwt;
+mod login;
 mod output;
 
 #[derive(Parser)]
@@ -43,11 +44,28 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TokenFormat::Raw)]
         format: TokenFormat,
     },
+    /// Log a profile in and store its token in the keyring
+    Login(LoginArgs),
     /// Forget a profile's tokens (revoking them where the server can)
     Logout { profile: String },
     /// Decode, verify or mint JSON Web Tokens
     #[command(subcommand)]
     Jwt(jwt::JwtCommand),
+}
+
+#[derive(clap::Args)]
+struct LoginArgs {
+    profile: String,
+    /// Read the password from stdin (one line), e.g. `pass show edge | latchkey login edge --password-stdin`
+    #[arg(long)]
+    password_stdin: bool,
+    /// The one-time code, when the server asks for one
+    #[arg(long, value_name = "CODE")]
+    otp: Option<String>,
+    /// Keep the password in the keyring so Latchkey can log in again by itself
+    /// when the token can no longer be refreshed
+    #[arg(long)]
+    remember: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -219,6 +237,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Tenant(cmd) => tenant(&core, cmd).await,
         Command::Profile(cmd) => profile(&core, cmd).await,
         Command::Token { profile, format } => token(&core, &profile, format).await,
+        Command::Login(args) => login::run(&core, args).await,
         Command::Logout { profile } => logout(&core, &profile).await,
         Command::Jwt(_) => unreachable!("handled above"),
     }
@@ -357,7 +376,7 @@ async fn profile(core: &Latchkey, cmd: ProfileCommand) -> Result<(), Error> {
 }
 
 /// The whole of stdin, less one trailing newline (what `echo` adds).
-fn read_secret_stdin() -> Result<Secret, Error> {
+pub(crate) fn read_secret_stdin() -> Result<Secret, Error> {
     let mut raw = String::new();
     std::io::stdin()
         .read_to_string(&mut raw)

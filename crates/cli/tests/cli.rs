@@ -26,6 +26,8 @@ impl Home {
             .args(args)
             .env("LATCHKEY_HOME", self.dir.path())
             .env("LATCHKEY_KEYRING_SERVICE", &self.service)
+            // A test never waits on a prompt.
+            .env("LATCHKEY_NONINTERACTIVE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -408,6 +410,124 @@ fn token_prints_a_valid_token_in_each_format_and_says_when_to_log_in() {
         .find(|p| p["name"] == "old")
         .unwrap();
     assert_eq!(old["status"], "expired");
+}
+
+#[test]
+fn login_reads_the_password_from_stdin_asks_for_the_otp_and_stores_a_token_the_server_accepts() {
+    use latchkey_sandbox::avassa as sb;
+    keyring_session();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt.block_on(latchkey_sandbox::Sandbox::start(0)).unwrap();
+    let home = Home::new();
+    let url = sandbox.url_of("avassa");
+    for args in [
+        &["server", "add", "edge", "--kind", "avassa", "--url", &url][..],
+        &["tenant", "add", "edge", "acme"],
+        &[
+            "profile",
+            "add",
+            "bob",
+            "--server",
+            "edge",
+            "--tenant",
+            "acme",
+            "--login",
+            "avassa-password",
+            "--username",
+            "bob",
+        ],
+    ] {
+        let out = home.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let password = format!("{}\n", sb::BOB_PASSWORD);
+
+    let out = home.run(&["login", "bob"]);
+    assert_eq!(out.status.code(), Some(2), "no password and no terminal");
+    assert!(
+        stderr(&out).contains("--password-stdin"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = home.run_with_stdin(&["login", "bob", "--password-stdin"], Some("wrong\n"));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("password: invalid username or password"),
+        "the server's words, blamed on the password: {}",
+        stderr(&out)
+    );
+
+    let out = home.run_with_stdin(&["login", "bob", "--password-stdin"], Some(&password));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("bob (tenant acme) needs a one-time code")
+            && stderr(&out).contains("--otp CODE"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&["token", "bob"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "nothing stored without the code"
+    );
+
+    let out = home.run_with_stdin(
+        &["login", "bob", "--password-stdin", "--otp", "12345"],
+        Some(&password),
+    );
+    assert_eq!(out.status.code(), Some(4), "a wrong code: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("otp: invalid OTP"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = home.run_with_stdin(
+        &[
+            "login",
+            "bob",
+            "--password-stdin",
+            "--otp",
+            &sandbox.avassa().bob_otp(),
+        ],
+        Some(&password),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("logged in bob (tenant acme); the token expires in 10 m")
+            || stderr(&out).contains("logged in bob (tenant acme); the token expires in 9 m"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&["token", "bob"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(sandbox.avassa().is_valid(&token), "{token}");
+    let json = home.json(&["token", "bob", "--format", "json"]);
+    assert_eq!(json["tenant"], "acme");
+
+    sandbox.avassa().set_sealed(true);
+    let out = home.run_with_stdin(
+        &[
+            "login",
+            "bob",
+            "--password-stdin",
+            "--otp",
+            &sandbox.avassa().bob_otp(),
+        ],
+        Some(&password),
+    );
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains("is sealed"), "{}", stderr(&out));
+    let out = home.run(&["token", "bob"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        token,
+        "a failed login keeps the token"
+    );
+    rt.block_on(sandbox.stop());
 }
 
 // protocols/README.md §1.3 and §1.6.

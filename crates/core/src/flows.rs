@@ -124,6 +124,20 @@ impl RedirectHub {
         nonce: Option<String>,
     ) -> String {
         let state = random_token();
+        self.begin_with_state(profile_id, redirect_uri, wait, state, pkce_verifier, nonce)
+    }
+
+    /// Registers a login whose `state` the server chose (server-mediated
+    /// OIDC); it is then routed exactly like one Latchkey started.
+    pub fn begin_with_state(
+        &self,
+        profile_id: i64,
+        redirect_uri: &str,
+        wait: Duration,
+        state: String,
+        pkce_verifier: Option<crate::vault::Secret>,
+        nonce: Option<String>,
+    ) -> String {
         let login = PendingLogin {
             state: state.clone(),
             profile_id,

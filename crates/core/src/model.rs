@@ -272,6 +272,22 @@ pub struct LoginSpec {
     pub required: &'static [SettingField],
     pub optional: &'static [SettingField],
     pub secret: Option<SecretSpec>,
+    /// What "Log in" asks of the user in the window.
+    pub prompt: LoginPrompt,
+}
+
+/// What the window's "Log in" does for a login kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginPrompt {
+    /// Asks for the password (unless remembered), then maybe an OTP.
+    Password,
+    /// Logs in with what the profile already has (a file, a stored secret).
+    Direct,
+    /// Opens the system browser and waits for the redirect.
+    Browser,
+    /// Latchkey cannot log this kind in yet: paste a token meanwhile.
+    Unavailable,
 }
 
 impl LoginKind {
@@ -347,11 +363,18 @@ impl LoginKind {
                 ),
                 LoginKind::ManualToken => (&[], &[], secret("Token", Slot::AccessToken, true)),
             };
+        let prompt = match self {
+            LoginKind::AvassaPassword => LoginPrompt::Password,
+            LoginKind::AvassaKubernetes => LoginPrompt::Direct,
+            LoginKind::AvassaOidc => LoginPrompt::Browser,
+            _ => LoginPrompt::Unavailable,
+        };
         LoginSpec {
             login: self,
             required,
             optional,
             secret,
+            prompt,
         }
     }
 

@@ -41,6 +41,7 @@ pub struct RenewContext<'a> {
     /// The profile's tenant, by name.
     pub tenant: Option<&'a str>,
     pub vault: &'a Vault,
+    pub redirects: &'a crate::flows::RedirectHub,
     pub now: OffsetDateTime,
 }
 
@@ -403,6 +404,7 @@ impl Latchkey {
                 server: &server,
                 tenant: tenant.as_deref(),
                 vault: self.vault(),
+                redirects: self.redirects(),
                 now,
             })
             .await;

@@ -4,6 +4,7 @@
 //! `127.0.0.1:0`; people run `latchkey-sandbox` to try the app offline.
 
 use axum::{routing::get, Router};
+use latchkey_core::clock::SharedClock;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -28,7 +29,8 @@ pub const PROTOCOLS: &[&str] = &[
     "dci",
 ];
 
-pub fn router() -> Router {
+/// Every protocol's routes; `avassa` is the state a test can reach into.
+pub fn router(avassa: avassa::Avassa) -> Router {
     Router::new()
         .route("/", get(|| async { PROTOCOLS.join("\n") + "\n" }))
         .nest("/kontinuous", kontinuous::router())
@@ -36,7 +38,7 @@ pub fn router() -> Router {
         .nest("/auth0", auth0::router())
         .nest("/oidc", oidc::router())
         .nest("/quay", quay::router())
-        .nest("/avassa", avassa::router())
+        .nest("/avassa", avassa::router(avassa))
         .nest("/dci", dci::router())
 }
 
@@ -45,16 +47,25 @@ pub struct Sandbox {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    avassa: avassa::Avassa,
 }
 
 impl Sandbox {
-    /// Serves on `127.0.0.1:port` (0 picks a free port).
+    /// Serves on `127.0.0.1:port` (0 picks a free port), on the wall clock.
     pub async fn start(port: u16) -> std::io::Result<Self> {
+        Self::start_with_clock(port, latchkey_core::clock::system()).await
+    }
+
+    /// Serves with `clock` as "now" for every expiry and one-time code, so a
+    /// test moves the sandbox's time together with Latchkey's.
+    pub async fn start_with_clock(port: u16, clock: SharedClock) -> std::io::Result<Self> {
+        let avassa = avassa::Avassa::new(clock);
+        let app = router(avassa.clone());
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router())
+            let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })
@@ -64,7 +75,13 @@ impl Sandbox {
             addr,
             stop: Some(stop),
             task: Some(task),
+            avassa,
         })
+    }
+
+    /// The Avassa server's controls (seal, TTLs, one-time codes).
+    pub fn avassa(&self) -> &avassa::Avassa {
+        &self.avassa
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -20,11 +20,24 @@ struct Args {
     /// (LATCHKEY_HOME, LATCHKEY_KEYRING_SERVICE)
     #[arg(long)]
     seed: bool,
+    /// Print the current one-time code of the sandbox's Avassa user bob and exit
+    #[arg(long)]
+    otp: bool,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if args.otp {
+        println!(
+            "{}",
+            latchkey_sandbox::avassa::totp(
+                latchkey_sandbox::avassa::BOB_TOTP_SEED,
+                latchkey_core::clock::system().now()
+            )
+        );
+        return std::process::ExitCode::SUCCESS;
+    }
     let sandbox = match latchkey_sandbox::Sandbox::start(args.port).await {
         Ok(s) => s,
         Err(err) => {
@@ -41,7 +54,7 @@ async fn main() -> std::process::ExitCode {
         let env = Environment::from_env();
         let result = async {
             let core = Latchkey::open(&env).await?;
-            latchkey_sandbox::seed::seed(&core, &sandbox.base_url()).await
+            latchkey_sandbox::seed::seed(&core, &sandbox).await
         }
         .await;
         match result {

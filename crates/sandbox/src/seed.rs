@@ -1,6 +1,7 @@
 //! `latchkey-sandbox --seed`: servers and profiles in a Latchkey data folder that
 //! point at a running sandbox, so a newcomer can try every login offline.
 
+use crate::{avassa, Sandbox};
 use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
 use latchkey_core::vault::{Secret, SecretInput};
 use latchkey_core::{ErrorCode, Latchkey};
@@ -19,6 +20,8 @@ struct SeedProfile {
     tenant: Option<&'static str>,
     settings: ProfileSettings,
     secret: Option<&'static str>,
+    /// What a person needs to know to log in.
+    note: String,
 }
 
 fn settings() -> ProfileSettings {
@@ -31,7 +34,20 @@ pub const DCI_SECRET: &str = "sandbox-dci-secret-not-a-real-one";
 
 /// Creates a server per protocol (named `sandbox-<kind>`) and a profile for each
 /// login kind; what already exists is left alone.
-pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<Seeded>> {
+pub async fn seed(core: &Latchkey, sandbox: &Sandbox) -> latchkey_core::Result<Vec<Seeded>> {
+    let base_url = sandbox.base_url();
+    let sa_file = core
+        .store()
+        .path()
+        .parent()
+        .map(|d| d.join("sandbox-sa-token"))
+        .unwrap_or_else(|| "sandbox-sa-token".into());
+    std::fs::write(&sa_file, sandbox.avassa().sa_token(avassa::K8S_SUBJECT)).map_err(|e| {
+        latchkey_core::Error::Internal(format!(
+            "cannot write the service-account token {}: {e}",
+            sa_file.display()
+        ))
+    })?;
     let mut done = Vec::new();
     for kind in crate::PROTOCOLS {
         let name = format!("sandbox-{kind}");
@@ -63,6 +79,7 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
                 ..settings()
             },
             secret: None,
+            note: String::new(),
         },
         SeedProfile {
             kind: "github",
@@ -74,6 +91,7 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
                 ..settings()
             },
             secret: None,
+            note: String::new(),
         },
         SeedProfile {
             kind: "auth0",
@@ -86,6 +104,7 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
                 ..settings()
             },
             secret: None,
+            note: String::new(),
         },
         SeedProfile {
             kind: "oidc",
@@ -98,6 +117,7 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
                 ..settings()
             },
             secret: None,
+            note: String::new(),
         },
         SeedProfile {
             kind: "quay",
@@ -111,6 +131,7 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
                 ..settings()
             },
             secret: None,
+            note: String::new(),
         },
         SeedProfile {
             kind: "avassa",
@@ -122,6 +143,37 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
                 ..settings()
             },
             secret: None,
+            note: format!("password {}", avassa::ALICE_PASSWORD),
+        },
+        SeedProfile {
+            kind: "avassa",
+            name: "sandbox-avassa-otp",
+            login: "avassa-password",
+            tenant: Some("acme"),
+            settings: ProfileSettings {
+                username: Some("bob".into()),
+                ..settings()
+            },
+            secret: None,
+            note: format!(
+                "password {}; one-time codes: `latchkey-sandbox --otp`, or add {} to an authenticator app",
+                avassa::BOB_PASSWORD,
+                avassa::bob_otpauth_uri()
+            ),
+        },
+        SeedProfile {
+            kind: "avassa",
+            name: "sandbox-avassa-k8s",
+            login: "avassa-kubernetes",
+            tenant: Some("acme"),
+            settings: ProfileSettings {
+                service: Some(avassa::K8S_SERVICE.into()),
+                role: Some(avassa::K8S_ROLE.into()),
+                sa_token_file: Some(sa_file.display().to_string()),
+                ..settings()
+            },
+            secret: None,
+            note: format!("service-account token in {}", sa_file.display()),
         },
         SeedProfile {
             kind: "dci",
@@ -133,6 +185,7 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
                 ..settings()
             },
             secret: Some(DCI_SECRET),
+            note: String::new(),
         },
     ];
     for SeedProfile {
@@ -142,6 +195,7 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
         tenant,
         settings,
         secret,
+        note,
     } in profiles
     {
         let added = core
@@ -159,7 +213,11 @@ pub async fn seed(core: &Latchkey, base_url: &str) -> latchkey_core::Result<Vec<
         match added {
             Ok(_) => done.push(Seeded {
                 kind,
-                what: format!("profile {name} ({login})"),
+                what: if note.is_empty() {
+                    format!("profile {name} ({login})")
+                } else {
+                    format!("profile {name} ({login}): {note}")
+                },
             }),
             Err(e) if e.code() == ErrorCode::Conflict => {}
             Err(e) => return Err(e),

@@ -51,13 +51,9 @@ async fn seeding_creates_a_profile_per_protocol_once() {
     let core = Latchkey::open_with(&env, vault.clone(), clock::system())
         .await
         .unwrap();
-    let first = latchkey_sandbox::seed::seed(&core, &sandbox.base_url())
-        .await
-        .unwrap();
-    assert_eq!(first.len(), 2 * PROTOCOLS.len(), "{first:?}");
-    let again = latchkey_sandbox::seed::seed(&core, &sandbox.base_url())
-        .await
-        .unwrap();
+    let first = latchkey_sandbox::seed::seed(&core, &sandbox).await.unwrap();
+    assert_eq!(first.len(), 2 * PROTOCOLS.len() + 2, "{first:?}");
+    let again = latchkey_sandbox::seed::seed(&core, &sandbox).await.unwrap();
     assert!(again.is_empty(), "a second seed changes nothing: {again:?}");
 
     let servers = core.servers().await.unwrap();
@@ -77,4 +73,25 @@ async fn seeding_creates_a_profile_per_protocol_once() {
         .await
         .unwrap();
     assert_eq!(key.unwrap().expose(), latchkey_sandbox::seed::DCI_SECRET);
+}
+
+#[test]
+fn totp_follows_rfc_6238() {
+    use latchkey_sandbox::avassa::{base32, totp};
+    use time::OffsetDateTime;
+    // RFC 6238 appendix B, SHA-1: the 8-digit codes' last six digits.
+    let seed = b"12345678901234567890";
+    for (t, code) in [
+        (59, "287082"),
+        (1_111_111_109, "081804"),
+        (1_234_567_890, "005924"),
+        (2_000_000_000, "279037"),
+    ] {
+        assert_eq!(
+            totp(seed, OffsetDateTime::from_unix_timestamp(t).unwrap()),
+            code,
+            "T={t}"
+        );
+    }
+    assert_eq!(base32(b"foobar"), "MZXW6YTBOI", "RFC 4648 §10, unpadded");
 }

@@ -18,6 +18,7 @@ import {
   type IpcError,
   type KeyInput,
   type LifecycleEvent,
+  type LoginStep,
   type Profile,
   type ProfileInput,
   type ProfileView,
@@ -25,6 +26,7 @@ import {
   type Server,
   type ServerInput,
   type ServerView,
+  type SummaryItem,
   type Tenant,
   type TokenSource,
   type Verified,
@@ -42,6 +44,7 @@ export type {
   Inspection,
   KeyInput,
   LifecycleEvent,
+  LoginStep,
   Profile,
   ProfileInput,
   ProfileView,
@@ -49,6 +52,7 @@ export type {
   Server,
   ServerInput,
   ServerView,
+  SummaryItem,
   Tenant,
   TokenSource,
   Verified,
@@ -59,6 +63,7 @@ export type {
   IpcError,
   KeyKind,
   LoginKind,
+  LoginPrompt,
   LoginSpec,
   ProfileSettings,
   ServerKind,
@@ -136,6 +141,26 @@ export const inspectToken = (source: TokenSource): Promise<Inspection> =>
 /** Resolves when `key` verifies the token's signature; a wrong key throws (`invalid`). */
 export const verifyToken = (source: TokenSource, key: KeyInput): Promise<Verified> =>
   unwrap(() => commands.verifyToken(source, key));
+
+/**
+ * Logs a profile in. `password` is for password logins (null uses the
+ * remembered one); `remember` keeps it in the keyring. The answer is `done`,
+ * `needs-otp` (ask for the code, then `submitOtp`) or `browser`.
+ */
+export const login = (
+  profileId: number,
+  password: string | null,
+  remember: boolean,
+): Promise<LoginStep> => unwrap(() => commands.login(profileId, password, remember));
+/** The code of the OTP dialog; a wrong one throws with `field === "otp"` and the login waits on. */
+export const submitOtp = (profileId: number, otp: string): Promise<LoginStep> =>
+  unwrap(() => commands.submitOtp(profileId, otp));
+/** Gives up a login that waits for a code (or a browser redirect); nothing is stored. */
+export const cancelLogin = (profileId: number): Promise<void> =>
+  plain(() => commands.cancelLogin(profileId));
+/** What the server says about the profile's token; empty where the login kind cannot ask. */
+export const tokenInfo = (profileId: number): Promise<SummaryItem[]> =>
+  unwrap(() => commands.tokenInfo(profileId));
 
 /** Redirect outcomes since the app started, newest last. */
 export const redirectOutcomes = (): Promise<RedirectOutcome[]> =>

@@ -49,6 +49,23 @@ export const commands = {
 	inspectToken: (source: TokenSource) => typedError<Inspection, IpcError>(__TAURI_INVOKE("inspect_token", { source })),
 	/**  Checks a token's signature against a secret, a PEM key or a JWKS. */
 	verifyToken: (source: TokenSource, key: KeyInput) => typedError<Verified, IpcError>(__TAURI_INVOKE("verify_token", { source, key })),
+	/**
+	 *  Logs a profile in. `password` is for password logins (used once unless
+	 *  `remember`); the answer is `done`, or `needs-otp` for the OTP dialog.
+	 */
+	login: (profileId: number, password: SecretInput | null, remember: boolean) => typedError<LoginStep, IpcError>(__TAURI_INVOKE("login", { profileId, password, remember })),
+	/**
+	 *  The code typed in the OTP dialog. A wrong code is an error on the `otp`
+	 *  field and the login keeps waiting for another try.
+	 */
+	submitOtp: (profileId: number, otp: string) => typedError<LoginStep, IpcError>(__TAURI_INVOKE("submit_otp", { profileId, otp })),
+	/**  The OTP dialog's Cancel: the login ends and nothing is stored. */
+	cancelLogin: (profileId: number) => __TAURI_INVOKE<void>("cancel_login", { profileId }),
+	/**
+	 *  What the server says about the profile's token (tenant, policies, TTLs);
+	 *  empty for login kinds without such a call.
+	 */
+	tokenInfo: (profileId: number) => typedError<SummaryItem[], IpcError>(__TAURI_INVOKE("token_info", { profileId })),
 };
 
 /** Events */
@@ -222,13 +239,38 @@ minutes_before: number; expired: boolean };
 /**  How a profile obtains its credential. */
 export type LoginKind = "github-kontinuous" | "github" | "github-device" | "auth0" | "oidc" | "avassa-password" | "avassa-oidc" | "avassa-kubernetes" | "quay-direct-oauth" | "quay-session" | "quay-registry" | "dci-hmac" | "manual-token";
 
+/**  What the window's "Log in" does for a login kind. */
+export type LoginPrompt = 
+/**  Asks for the password (unless remembered), then maybe an OTP. */
+"password" | 
+/**  Logs in with what the profile already has (a file, a stored secret). */
+"direct" | 
+/**  Opens the system browser and waits for the redirect. */
+"browser" | 
+/**  Latchkey cannot log this kind in yet: paste a token meanwhile. */
+"unavailable";
+
 /**  What a login kind needs from the user: its fields, required ones, its secret. */
 export type LoginSpec = {
 	login: LoginKind,
 	required: SettingField[],
 	optional: SettingField[],
 	secret: SecretSpec | null,
+	/**  What "Log in" asks of the user in the window. */
+	prompt: LoginPrompt,
 };
+
+/**  Where a login stands after a call. */
+export type LoginStep = 
+/**  Logged in; the token is stored. */
+{ step: "done"; profile: string; tenant: string | null; expires_at: string | null } | 
+/**  The server wants a one-time code: call [`Latchkey::submit_otp`]. */
+{ step: "needs-otp"; profile: string; tenant: string | null; message: string } | 
+/**
+ *  The login continues in the system browser at `url`; it ends when the
+ *  redirect comes back ([`Latchkey::finish_redirect`]).
+ */
+{ step: "browser"; profile: string; tenant: string | null; url: string };
 
 /**  A server × tenant × identity: the unit a token belongs to. */
 export type Profile = {

@@ -10,6 +10,8 @@ export interface LifecycleNotice {
   profileId: number;
   tone: 'warning' | 'error';
   text: string;
+  /** Only the user can fix it (a reminder, a renewal that gave up): offer "Log in". */
+  offersLogin: boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export function lifecycleNotice(
         text:
           `Renewing ${profileWithTenant(event.profile, tenant)} failed: ${event.message}` +
           (event.retrying ? ' (Latchkey tries again by itself)' : ''),
+        offersLogin: !event.retrying,
       };
     case 'reminder': {
       const who = profileWithTenant(event.profile, event.tenant);
@@ -43,6 +46,7 @@ export function lifecycleNotice(
           ? `The token of ${who} has expired: log in again.`
           : `The token of ${who} expires ${relativeTime(event.expires_at, now)} ` +
             `(${localDateTime(event.expires_at)}) and cannot renew by itself: log in again before then.`,
+        offersLogin: true,
       };
     }
   }

@@ -52,6 +52,10 @@ export const tokenKindName = (kind: string): string => tokenKinds[kind] ?? kind;
 export const profileWithTenant = (profile: string, tenant: string | null): string =>
   tenant ? `${profile} (tenant ${tenant})` : profile;
 
+/** "bob · tenant acme", or "bob": how the login dialogs and their confirmation name a profile. */
+export const profileDotTenant = (profile: string, tenant: string | null): string =>
+  tenant ? `${profile} · tenant ${tenant}` : profile;
+
 let counter = 0;
 /** A prefix for element ids that is unique within the page. */
 export function uid(prefix: string): string {

@@ -6,9 +6,11 @@
 
 use super::{Begun, LoginContext, LoginInput, Provider};
 use crate::error::{Error, Result};
+use crate::flows::{AcceptedRedirect, DEEP_LINK_CALLBACK};
 use crate::http;
 use crate::model::{LoginKind, Server};
 use crate::renewal::{BoxFuture, RenewContext, RenewError, Renewer};
+use crate::service::SummaryItem;
 use crate::tokens::{IssuedToken, TokenKind};
 use crate::vault::{Secret, SecretKey, SecretSlot};
 use serde::Deserialize;
@@ -20,6 +22,16 @@ use time::{Duration, OffsetDateTime};
 pub const DEFAULT_SA_TOKEN_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 pub struct Avassa;
+
+/// The login kinds this provider logs in and renews.
+pub const LOGINS: &[LoginKind] = &[
+    LoginKind::AvassaPassword,
+    LoginKind::AvassaKubernetes,
+    LoginKind::AvassaOidc,
+];
+
+/// How long an OIDC login waits for the browser.
+const OIDC_WAIT: Duration = Duration::minutes(10);
 
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -217,6 +229,138 @@ async fn password_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Be
     }
 }
 
+/// The first half of server-mediated OIDC: the server hands out the identity
+/// provider's URL and the `state` it will check. Its answer's shape is not
+/// documented (§3.3), so the URL is read from any of the plausible names and
+/// may be relative to the API; `state` and `nonce` come from the body or the
+/// URL itself.
+async fn oidc_login(ctx: &LoginContext<'_>) -> Result<Begun> {
+    let redirect_uri = ctx
+        .profile
+        .settings
+        .redirect_uri
+        .clone()
+        .unwrap_or_else(|| DEEP_LINK_CALLBACK.to_string());
+    let mut body = json!({ "redirect-uri": redirect_uri });
+    if let Some(t) = ctx.tenant {
+        body["tenant"] = json!(t);
+    }
+    if let Some(role) = &ctx.profile.settings.role {
+        body["role"] = json!(role);
+    }
+    let (status, text) = post(ctx.server, "/v1/oidc-login", None, body).await?;
+    match status {
+        200 => {}
+        503 => return Err(sealed(ctx.server, &error_message(&text))),
+        404 => {
+            return Err(Error::ServerRefused {
+                status: Some(404),
+                field: Some("tenant"),
+                message: error_message(&text),
+            })
+        }
+        other => {
+            return Err(Error::ServerRefused {
+                status: Some(other),
+                field: None,
+                message: error_message(&text),
+            })
+        }
+    }
+    let v: Value = serde_json::from_str(&text).map_err(|e| Error::ServerRefused {
+        status: Some(200),
+        field: None,
+        message: format!("the OIDC answer is not JSON: {e}"),
+    })?;
+    let raw = [
+        "url",
+        "redirect-url",
+        "authorization-url",
+        "location",
+        "uri",
+    ]
+    .iter()
+    .find_map(|k| v.get(*k).and_then(Value::as_str))
+    .ok_or_else(|| Error::ServerRefused {
+        status: Some(200),
+        field: None,
+        message: "the OIDC answer names no URL to open".into(),
+    })?;
+    let base = url::Url::parse(&format!("{}/", ctx.server.url))
+        .map_err(|e| Error::Internal(format!("server URL: {e}")))?;
+    let url = base.join(raw).map_err(|e| Error::ServerRefused {
+        status: Some(200),
+        field: None,
+        message: format!("the OIDC URL {raw} is not valid: {e}"),
+    })?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(Error::ServerRefused {
+            status: Some(200),
+            field: None,
+            message: format!("refusing to open a {} URL from the server", url.scheme()),
+        });
+    }
+    let from_url = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let state = v
+        .get("state")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| from_url("state"))
+        .ok_or_else(|| Error::ServerRefused {
+            status: Some(200),
+            field: None,
+            message: "the OIDC answer carries no state to match the redirect with".into(),
+        })?;
+    let nonce = v
+        .get("nonce")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| from_url("nonce"));
+    ctx.redirects
+        .begin_with_state(ctx.profile.id, &redirect_uri, OIDC_WAIT, state, None, nonce);
+    Ok(Begun::Browser(url.to_string()))
+}
+
+/// The second half: the server trades the code for a token.
+async fn oidc_finish(ctx: &LoginContext<'_>, redirect: &AcceptedRedirect) -> Result<IssuedToken> {
+    let code = redirect.param("code").ok_or_else(|| Error::ServerRefused {
+        status: None,
+        field: None,
+        message: "the browser came back without a code".into(),
+    })?;
+    let mut body = json!({"state": redirect.login.state, "code": code});
+    if let Some(nonce) = &redirect.login.nonce {
+        body["nonce"] = json!(nonce);
+    }
+    let (status, text) = post(ctx.server, "/v1/oidc-callback", None, body).await?;
+    match status {
+        200 => {
+            let resp: TokenResponse =
+                serde_json::from_str(&text).map_err(|e| Error::ServerRefused {
+                    status: Some(200),
+                    field: None,
+                    message: format!("the server's answer is not a token response: {e}"),
+                })?;
+            resp.issued(ctx.now, ctx.tenant, None)
+                .ok_or_else(|| Error::ServerRefused {
+                    status: Some(200),
+                    field: None,
+                    message: "the server answered without a token".into(),
+                })
+        }
+        503 => Err(sealed(ctx.server, &error_message(&text))),
+        other => Err(Error::ServerRefused {
+            status: Some(other),
+            field: None,
+            message: error_message(&text),
+        }),
+    }
+}
+
 async fn kubernetes_login(ctx: &LoginContext<'_>) -> Result<Begun> {
     let s = &ctx.profile.settings;
     let path = s.sa_token_file.as_deref().unwrap_or(DEFAULT_SA_TOKEN_FILE);
@@ -269,11 +413,88 @@ impl Provider for Avassa {
             match ctx.profile.login {
                 LoginKind::AvassaPassword => password_login(&ctx, input).await,
                 LoginKind::AvassaKubernetes => kubernetes_login(&ctx).await,
+                LoginKind::AvassaOidc => oidc_login(&ctx).await,
                 other => Err(Error::Internal(format!(
                     "the Avassa provider cannot log in {other}"
                 ))),
             }
         })
+    }
+
+    fn finish<'a>(
+        &'a self,
+        ctx: LoginContext<'a>,
+        redirect: &'a AcceptedRedirect,
+    ) -> BoxFuture<'a, Result<IssuedToken>> {
+        Box::pin(async move { oidc_finish(&ctx, redirect).await })
+    }
+
+    fn token_info<'a>(
+        &'a self,
+        ctx: LoginContext<'a>,
+        token: &'a Secret,
+    ) -> BoxFuture<'a, Result<Vec<SummaryItem>>> {
+        Box::pin(async move { token_info(&ctx, token).await })
+    }
+}
+
+/// The lines of `token/info` worth showing, in this order.
+const INFO_FIELDS: &[&str] = &[
+    "tenant",
+    "display-name",
+    "policies",
+    "ttl",
+    "max-ttl",
+    "renewable",
+    "expires",
+    "accessor",
+];
+
+async fn token_info(ctx: &LoginContext<'_>, token: &Secret) -> Result<Vec<SummaryItem>> {
+    let (status, text) = post(
+        ctx.server,
+        "/v1/state/strongbox/token/info",
+        Some(token),
+        json!({}),
+    )
+    .await?;
+    match status {
+        200 => {
+            let v: Value = serde_json::from_str(&text).map_err(|e| Error::ServerRefused {
+                status: Some(200),
+                field: None,
+                message: format!("the token info is not JSON: {e}"),
+            })?;
+            Ok(INFO_FIELDS
+                .iter()
+                .filter_map(|name| {
+                    let value = match v.get(*name)? {
+                        Value::String(s) => s.clone(),
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        other => other.to_string(),
+                    };
+                    Some(SummaryItem {
+                        name: (*name).to_string(),
+                        value,
+                    })
+                })
+                .collect())
+        }
+        401 => Err(Error::LoginRequired(format!(
+            "the server no longer accepts the token of '{}' ({}); log in again",
+            ctx.profile.name,
+            error_message(&text)
+        ))),
+        503 => Err(sealed(ctx.server, &error_message(&text))),
+        other => Err(Error::ServerRefused {
+            status: Some(other),
+            field: None,
+            message: error_message(&text),
+        }),
     }
 }
 
@@ -337,10 +558,16 @@ impl Renewer for Avassa {
                 server: ctx.server,
                 tenant,
                 vault: ctx.vault,
+                redirects: ctx.redirects,
                 now: ctx.now,
             };
             let begun = match ctx.profile.login {
                 LoginKind::AvassaKubernetes => kubernetes_login(&login).await,
+                LoginKind::AvassaOidc => {
+                    return Err(RenewError::NeedsUser(format!(
+                        "{refused}; log in again through the browser"
+                    )))
+                }
                 _ => {
                     let password = ctx
                         .vault
@@ -361,6 +588,9 @@ impl Renewer for Avassa {
                 Ok(Begun::Issued(issued)) => Ok(issued),
                 Ok(Begun::NeedsOtp(_)) => Err(RenewError::NeedsUser(format!(
                     "{refused}; logging in again needs a one-time code"
+                ))),
+                Ok(Begun::Browser(_)) => Err(RenewError::NeedsUser(format!(
+                    "{refused}; log in again through the browser"
                 ))),
                 Err(Error::Unreachable(m)) => Err(RenewError::Transient(m)),
                 Err(e) => Err(RenewError::NeedsUser(format!(

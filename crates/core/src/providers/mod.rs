@@ -6,9 +6,10 @@
 pub mod avassa;
 
 use crate::error::{Error, Result};
+use crate::flows::{AcceptedRedirect, RedirectHub};
 use crate::model::{LoginKind, Profile, Server};
 use crate::renewal::BoxFuture;
-use crate::service::Latchkey;
+use crate::service::{Latchkey, SummaryItem};
 use crate::tokens::{self as tok, IssuedToken};
 use crate::vault::{Secret, SecretKey, SecretSlot, Vault};
 use serde::Serialize;
@@ -41,6 +42,13 @@ pub enum LoginStep {
         tenant: Option<String>,
         message: String,
     },
+    /// The login continues in the system browser at `url`; it ends when the
+    /// redirect comes back ([`Latchkey::finish_redirect`]).
+    Browser {
+        profile: String,
+        tenant: Option<String>,
+        url: String,
+    },
 }
 
 /// What a provider may use for one login.
@@ -49,6 +57,7 @@ pub struct LoginContext<'a> {
     pub server: &'a Server,
     pub tenant: Option<&'a str>,
     pub vault: &'a Vault,
+    pub redirects: &'a RedirectHub,
     pub now: OffsetDateTime,
 }
 
@@ -56,6 +65,9 @@ pub struct LoginContext<'a> {
 pub enum Begun {
     Issued(IssuedToken),
     NeedsOtp(String),
+    /// Open this URL in the browser; the provider registered the login with
+    /// the redirect hub.
+    Browser(String),
 }
 
 /// A login kind's protocol.
@@ -65,6 +77,30 @@ pub trait Provider: Send + Sync {
         ctx: LoginContext<'a>,
         input: &'a LoginInput,
     ) -> BoxFuture<'a, Result<Begun>>;
+
+    /// Ends a browser login with the redirect that came back for it.
+    fn finish<'a>(
+        &'a self,
+        _ctx: LoginContext<'a>,
+        _redirect: &'a AcceptedRedirect,
+    ) -> BoxFuture<'a, Result<IssuedToken>> {
+        Box::pin(async {
+            Err(Error::Internal(
+                "this login kind has no browser step".into(),
+            ))
+        })
+    }
+
+    /// What the server says about a stored token (tenant, policies, TTLs), for
+    /// the detail view; an error when the server no longer accepts it, which
+    /// makes this the validity probe. Login kinds without one answer empty.
+    fn token_info<'a>(
+        &'a self,
+        _ctx: LoginContext<'a>,
+        _token: &'a Secret,
+    ) -> BoxFuture<'a, Result<Vec<SummaryItem>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// A password kept in memory between "an OTP is needed" and the code, for a
@@ -88,8 +124,8 @@ impl Providers {
     pub fn builtin() -> Self {
         let mut p = Providers::default();
         let avassa: Arc<dyn Provider> = Arc::new(avassa::Avassa);
-        for login in [LoginKind::AvassaPassword, LoginKind::AvassaKubernetes] {
-            p.by_login.insert(login, Arc::clone(&avassa));
+        for login in avassa::LOGINS {
+            p.by_login.insert(*login, Arc::clone(&avassa));
         }
         p
     }
@@ -98,9 +134,9 @@ impl Providers {
 /// The renewers of the built-in login kinds that renew.
 pub fn builtin_renewers() -> HashMap<LoginKind, Arc<dyn crate::renewal::Renewer>> {
     let avassa: Arc<dyn crate::renewal::Renewer> = Arc::new(avassa::Avassa);
-    [LoginKind::AvassaPassword, LoginKind::AvassaKubernetes]
-        .into_iter()
-        .map(|l| (l, Arc::clone(&avassa)))
+    avassa::LOGINS
+        .iter()
+        .map(|l| (*l, Arc::clone(&avassa)))
         .collect()
 }
 
@@ -119,15 +155,7 @@ impl Latchkey {
                 format!("logging in with {} is not available yet; paste a token with a manual-token profile meanwhile", profile.login),
             )
         })?;
-        let server = self
-            .store()
-            .server(profile.server_id)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
-        let tenant = match profile.tenant_id {
-            Some(t) => self.store().tenant(t).await?.map(|t| t.name),
-            None => None,
-        };
+        let (server, tenant) = self.server_and_tenant(profile).await?;
         if input.password.is_none() {
             input.password = self.secret(profile.id, SecretSlot::Password).await?;
         }
@@ -139,12 +167,18 @@ impl Latchkey {
                     server: &server,
                     tenant: tenant.as_deref(),
                     vault: self.vault(),
+                    redirects: self.redirects(),
                     now,
                 },
                 &input,
             )
             .await?;
         match begun {
+            Begun::Browser(url) => Ok(LoginStep::Browser {
+                profile: profile.name.clone(),
+                tenant,
+                url,
+            }),
             Begun::NeedsOtp(message) => {
                 self.providers.otp.lock().expect("otp lock").insert(
                     profile.id,
@@ -184,6 +218,116 @@ impl Latchkey {
         }
     }
 
+    /// Asks the server about the profile's stored token. `Ok(empty)` when
+    /// the login kind has no such call; `LoginRequired` without a token.
+    pub async fn token_info(&self, profile_id: i64) -> Result<Vec<SummaryItem>> {
+        let profile = self.profile_by_id(profile_id).await?;
+        let Some(provider) = self.providers.by_login.get(&profile.login).cloned() else {
+            return Ok(Vec::new());
+        };
+        let token = self
+            .secret(profile.id, SecretSlot::AccessToken)
+            .await?
+            .ok_or_else(|| {
+                Error::LoginRequired(format!("'{}' has no token: log in", profile.name))
+            })?;
+        let (server, tenant) = self.server_and_tenant(&profile).await?;
+        provider
+            .token_info(
+                LoginContext {
+                    profile: &profile,
+                    server: &server,
+                    tenant: tenant.as_deref(),
+                    vault: self.vault(),
+                    redirects: self.redirects(),
+                    now: self.clock().now(),
+                },
+                &token,
+            )
+            .await
+    }
+
+    async fn server_and_tenant(&self, profile: &Profile) -> Result<(Server, Option<String>)> {
+        let server = self
+            .store()
+            .server(profile.server_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
+        let tenant = match profile.tenant_id {
+            Some(t) => self.store().tenant(t).await?.map(|t| t.name),
+            None => None,
+        };
+        Ok((server, tenant))
+    }
+
+    /// Ends the browser login a redirect was accepted for: the provider trades
+    /// what came back for a token, which is stored.
+    pub async fn finish_redirect(&self, redirect: AcceptedRedirect) -> Result<LoginStep> {
+        let profile = self.profile_by_id(redirect.login.profile_id).await?;
+        if let Some(error) = redirect.param("error") {
+            let detail = redirect.param("error_description").unwrap_or_default();
+            return Err(Error::ServerRefused {
+                status: None,
+                field: None,
+                message: format!("the identity provider refused the login: {error} {detail}")
+                    .trim()
+                    .to_string(),
+            });
+        }
+        let provider = self
+            .providers
+            .by_login
+            .get(&profile.login)
+            .cloned()
+            .ok_or_else(|| Error::Internal(format!("no provider for {}", profile.login)))?;
+        let (server, tenant) = self.server_and_tenant(&profile).await?;
+        let issued = provider
+            .finish(
+                LoginContext {
+                    profile: &profile,
+                    server: &server,
+                    tenant: tenant.as_deref(),
+                    vault: self.vault(),
+                    redirects: self.redirects(),
+                    now: self.clock().now(),
+                },
+                &redirect,
+            )
+            .await?;
+        let expires_at = issued.expires_at.map(tok::rfc3339);
+        self.record_issued(
+            &profile,
+            issued,
+            "issued",
+            Some("logged in through the browser"),
+        )
+        .await?;
+        Ok(LoginStep::Done {
+            profile: profile.name,
+            tenant,
+            expires_at,
+        })
+    }
+
+    /// [`Latchkey::login`] by profile id, for the window.
+    pub async fn login_id(&self, profile_id: i64, input: LoginInput) -> Result<LoginStep> {
+        let profile = self.profile_by_id(profile_id).await?;
+        self.login_profile(&profile, input).await
+    }
+
+    /// [`Latchkey::submit_otp`] by profile id, for the window.
+    pub async fn submit_otp_id(&self, profile_id: i64, otp: &str) -> Result<LoginStep> {
+        let profile = self.profile_by_id(profile_id).await?;
+        self.submit_otp(&profile.name, otp).await
+    }
+
+    async fn profile_by_id(&self, profile_id: i64) -> Result<Profile> {
+        self.store()
+            .profile(profile_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no profile with id {profile_id}")))
+    }
+
     /// Continues a login that asked for an OTP. A wrong code is an error on the
     /// `otp` field and keeps the login waiting for another try.
     pub async fn submit_otp(&self, name: &str, otp: &str) -> Result<LoginStep> {
@@ -216,5 +360,24 @@ impl Latchkey {
             .expect("otp lock")
             .remove(&profile_id);
         self.redirects().cancel(profile_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LoginPrompt;
+
+    #[test]
+    fn the_window_offers_log_in_exactly_for_the_kinds_a_provider_logs_in() {
+        let providers = Providers::builtin();
+        for login in LoginKind::ALL {
+            let offered = login.spec().prompt != LoginPrompt::Unavailable;
+            assert_eq!(
+                offered,
+                providers.by_login.contains_key(login),
+                "{login}: the catalog's prompt and the providers disagree"
+            );
+        }
     }
 }

@@ -1,0 +1,143 @@
+//! `latchkey login PROFILE [--password-stdin] [--otp CODE] [--remember]`.
+//!
+//! The password comes from stdin when asked, else from the keyring (when
+//! remembered), else from a no-echo prompt on the terminal. When the server
+//! wants a one-time code that was not given, the terminal is asked for it;
+//! with no terminal (or `LATCHKEY_NONINTERACTIVE=1`) the command exits 3
+//! saying so, so a script never hangs on a prompt.
+
+use crate::LoginArgs;
+use latchkey_core::providers::{LoginInput, LoginStep};
+use latchkey_core::tokens;
+use latchkey_core::{Error, ErrorCode, Latchkey};
+use std::io::{BufRead, Write};
+
+/// Wrong codes typed at the terminal before giving up.
+const OTP_TRIES: usize = 3;
+
+/// The controlling terminal, unless the caller asked for none.
+fn terminal() -> Option<std::fs::File> {
+    if std::env::var_os("LATCHKEY_NONINTERACTIVE").is_some_and(|v| !v.is_empty() && v != "0") {
+        return None;
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()
+}
+
+fn ask(tty: &mut std::fs::File, prompt: &str) -> Result<String, Error> {
+    let fail = |e: std::io::Error| Error::invalid("otp", format!("cannot read the terminal: {e}"));
+    tty.write_all(prompt.as_bytes()).map_err(fail)?;
+    let mut line = String::new();
+    std::io::BufReader::new(tty.try_clone().map_err(fail)?)
+        .read_line(&mut line)
+        .map_err(fail)?;
+    Ok(line.trim().to_string())
+}
+
+fn where_(profile: &str, tenant: &Option<String>) -> String {
+    match tenant {
+        Some(t) => format!("{profile} (tenant {t})"),
+        None => profile.to_string(),
+    }
+}
+
+pub async fn run(core: &Latchkey, args: LoginArgs) -> Result<(), Error> {
+    let password = if args.password_stdin {
+        Some(crate::read_secret_stdin().map_err(|e| {
+            Error::invalid(
+                "password",
+                e.to_string().replace("the secret", "the password"),
+            )
+        })?)
+    } else {
+        None
+    };
+    let mut input = LoginInput {
+        password,
+        remember_password: args.remember,
+        otp: args.otp.clone(),
+    };
+    let mut step = match core.login(&args.profile, input.clone()).await {
+        Err(err) if err.code() == ErrorCode::Invalid && err.field() == Some("password") => {
+            // No password given or remembered: ask for it without echo.
+            let Some(_tty) = terminal() else {
+                return Err(Error::invalid(
+                    "password",
+                    format!("{err}; pipe it in with --password-stdin"),
+                ));
+            };
+            let typed = rpassword::prompt_password(format!("Password for {}: ", args.profile))
+                .map_err(|e| {
+                    Error::invalid("password", format!("cannot read the password: {e}"))
+                })?;
+            input.password = Some(latchkey_core::vault::Secret::new(typed));
+            core.login(&args.profile, input).await?
+        }
+        other => other?,
+    };
+    let mut tries = 0;
+    loop {
+        match step {
+            LoginStep::Done {
+                profile,
+                tenant,
+                expires_at,
+            } => {
+                let now = core.clock().now();
+                let when = expires_at
+                    .as_deref()
+                    .and_then(|e| tokens::parse_expiry(e, now).ok())
+                    .map(|at| {
+                        format!(
+                            "; the token expires {} ({})",
+                            tokens::relative(now, at),
+                            expires_at.as_deref().unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_default();
+                eprintln!("logged in {}{when}", where_(&profile, &tenant));
+                return Ok(());
+            }
+            LoginStep::Browser { profile, .. } => {
+                core.cancel_login(core.profile_named(&profile).await?.id);
+                return Err(Error::invalid(
+                    "login",
+                    format!(
+                        "{profile} logs in through the browser, and the redirect comes back to the Latchkey app: log in from the window, then use `latchkey token {profile}`"
+                    ),
+                ));
+            }
+            LoginStep::NeedsOtp {
+                profile,
+                tenant,
+                message,
+            } => {
+                let Some(mut tty) = terminal() else {
+                    return Err(Error::OtpRequired(format!(
+                        "{} needs a one-time code ({message}); run again with --otp CODE",
+                        where_(&profile, &tenant)
+                    )));
+                };
+                let code = ask(
+                    &mut tty,
+                    &format!("One-time code for {}: ", where_(&profile, &tenant)),
+                )?;
+                step = match core.submit_otp(&profile, &code).await {
+                    Err(err) if err.field() == Some("otp") && tries + 1 < OTP_TRIES => {
+                        tries += 1;
+                        let _ = writeln!(tty, "{err}");
+                        LoginStep::NeedsOtp {
+                            profile,
+                            tenant,
+                            message,
+                        }
+                    }
+                    other => other?,
+                };
+            }
+        }
+    }
+}
