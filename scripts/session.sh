@@ -60,5 +60,10 @@ fi
 status=0
 "$@" || status=$?
 [ -n "$tray_pid" ] && kill "$tray_pid" 2>/dev/null || true
-pkill -u "$(id -u)" -f "gnome-keyring-daemon.*--components=secrets" 2>/dev/null || true
+# Stop our own keyring daemon only (the one that owns the name on this bus):
+# other sessions, such as a CI run next to a developer's, keep theirs.
+keyring_pid=$(bus --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+  --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets |
+  sed -n 's/^(uint32 \([0-9]*\),)$/\1/p')
+[ -n "$keyring_pid" ] && kill "$keyring_pid" 2>/dev/null || true
 exit $status

@@ -291,6 +291,7 @@ pub async fn login(
                 password: password.map(|p| p.0),
                 remember_password: remember,
                 otp: None,
+                deep_link: true,
             },
         )
         .await?;
@@ -306,7 +307,7 @@ pub async fn login(
                 });
             }
         }
-        LoginStep::NeedsOtp { .. } => {}
+        LoginStep::NeedsOtp { .. } | LoginStep::Device { .. } => {}
     }
     Ok(step)
 }
@@ -420,7 +421,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .events(tauri_specta::collect_events![
             RedirectOutcome,
             DataChanged,
-            FocusProfile
+            FocusProfile,
+            Lifecycle
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()

@@ -69,6 +69,7 @@ pub fn run() {
                 }
             }
             scheduler::start(&handle);
+            redirect::announce(&handle);
             if !start_hidden {
                 tray::show_main(&handle);
             }

@@ -5,7 +5,6 @@
 
 use crate::ipc::RedirectOutcome;
 use crate::shell::Shell;
-use latchkey_core::providers::LoginStep;
 use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
 
@@ -13,45 +12,10 @@ pub fn handle(app: &AppHandle, url: &str) {
     let shell = app.state::<Shell>();
     match shell.core.redirects().route(url) {
         Ok(accepted) => {
-            let app = app.clone();
+            // The outcome is announced by the core and shown by `announce`.
+            let core = shell.core.clone();
             tauri::async_runtime::spawn(async move {
-                let shell = app.state::<Shell>();
-                let profile_id = accepted.login.profile_id;
-                let name = shell
-                    .core
-                    .store()
-                    .profile(profile_id)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|p| p.name);
-                let outcome = match shell.core.finish_redirect(accepted).await {
-                    Ok(LoginStep::Done {
-                        profile, tenant, ..
-                    }) => RedirectOutcome {
-                        accepted: true,
-                        message: match tenant {
-                            Some(t) => format!("Logged in {profile} · tenant {t}."),
-                            None => format!("Logged in {profile}."),
-                        },
-                        profile: Some(profile),
-                    },
-                    Ok(_) => RedirectOutcome {
-                        accepted: true,
-                        message: "The browser came back; the login needs another step.".into(),
-                        profile: name,
-                    },
-                    Err(err) => RedirectOutcome {
-                        accepted: false,
-                        message: format!(
-                            "The browser came back for {}, but the login failed: {err}",
-                            name.as_deref().unwrap_or("a profile")
-                        ),
-                        profile: name,
-                    },
-                };
-                shell.changed(&app).await;
-                publish(&app, outcome);
+                core.finish_and_announce(accepted).await;
             });
         }
         Err(refused) => publish(
@@ -63,6 +27,32 @@ pub fn handle(app: &AppHandle, url: &str) {
             },
         ),
     }
+}
+
+/// Shows how every browser and device login ends, whichever way it came back
+/// (deep link, loopback listener, device polling).
+pub fn announce(app: &AppHandle) {
+    let app = app.clone();
+    let mut outcomes = app.state::<Shell>().core.login_outcomes();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match outcomes.recv().await {
+                Ok(o) => {
+                    app.state::<Shell>().changed(&app).await;
+                    publish(
+                        &app,
+                        RedirectOutcome {
+                            accepted: o.accepted,
+                            profile: Some(o.profile),
+                            message: o.message,
+                        },
+                    );
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
 }
 
 fn publish(app: &AppHandle, outcome: RedirectOutcome) {

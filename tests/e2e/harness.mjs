@@ -2,48 +2,49 @@
 // keyring service and XDG folders, so no test touches the user's own. The
 // caller runs inside scripts/session.sh --x (Xvfb, D-Bus, unlocked keyring).
 
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Session, waitForServer, sleep } from './webdriver.mjs';
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, existsSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { Session, waitForServer, sleep } from "./webdriver.mjs";
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
-const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
-export const APP = join(TARGET, 'debug', 'latchkey-app');
-export const CLI = join(TARGET, 'debug', 'latchkey');
-export const ARTIFACTS = join(TARGET, 'e2e');
+export const ROOT = resolve(import.meta.dirname, "..", "..");
+const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, "target");
+export const APP = join(TARGET, "debug", "latchkey-app");
+export const CLI = join(TARGET, "debug", "latchkey");
+export const ARTIFACTS = join(TARGET, "e2e");
 
 function freePort() {
   return new Promise((res, rej) => {
     const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, "127.0.0.1", () => {
       const { port } = srv.address();
       srv.close(() => res(port));
     });
-    srv.on('error', rej);
+    srv.on("error", rej);
   });
 }
 
 function tauriDriver() {
-  const local = join(process.env.HOME || '', '.cargo', 'bin', 'tauri-driver');
-  return existsSync(local) ? local : 'tauri-driver';
+  const local = join(process.env.HOME || "", ".cargo", "bin", "tauri-driver");
+  return existsSync(local) ? local : "tauri-driver";
 }
 
 /** A private installation: data folder, keyring service, XDG folders. */
 export function isolatedEnv() {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
+  const dir = mkdtempSync(join(tmpdir(), "latchkey-e2e-"));
   const env = {
     ...process.env,
-    LATCHKEY_HOME: join(dir, 'latchkey'),
-    LATCHKEY_KEYRING_SERVICE: `latchkey-e2e-${randomBytes(6).toString('hex')}`,
-    XDG_DATA_HOME: join(dir, 'data'),
-    XDG_CONFIG_HOME: join(dir, 'config'),
-    XDG_CACHE_HOME: join(dir, 'cache'),
+    LATCHKEY_HOME: join(dir, "latchkey"),
+    LATCHKEY_KEYRING_SERVICE: `latchkey-e2e-${randomBytes(6).toString("hex")}`,
+    XDG_DATA_HOME: join(dir, "data"),
+    XDG_CONFIG_HOME: join(dir, "config"),
+    XDG_CACHE_HOME: join(dir, "cache"),
   };
-  for (const d of ['data', 'config', 'cache']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ["data", "config", "cache"])
+    mkdirSync(join(dir, d), { recursive: true });
   return { dir, env };
 }
 
@@ -56,17 +57,22 @@ export class App {
   }
 
   async start() {
-    if (!existsSync(APP)) throw new Error(`${APP} is missing: build it first (make e2e does)`);
+    if (!existsSync(APP))
+      throw new Error(`${APP} is missing: build it first (make e2e does)`);
     this.port = await freePort();
     const nativePort = await freePort();
-    this.driver = spawn(tauriDriver(), ['--port', String(this.port), '--native-port', String(nativePort)], {
-      env: this.env,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    this.driver = spawn(
+      tauriDriver(),
+      ["--port", String(this.port), "--native-port", String(nativePort)],
+      {
+        env: this.env,
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     const base = `http://127.0.0.1:${this.port}`;
     await waitForServer(base);
     this.session = await Session.create(base, APP);
-    await this.session.waitFor('[data-testid=app-ready]', 20000);
+    await this.session.waitFor("[data-testid=app-ready]", 20000);
     return this.session;
   }
 
@@ -76,8 +82,8 @@ export class App {
       this.session = null;
     }
     if (this.driver) {
-      this.driver.kill('SIGTERM');
-      await new Promise((r) => this.driver.once('exit', r));
+      this.driver.kill("SIGTERM");
+      await new Promise((r) => this.driver.once("exit", r));
       this.driver = null;
     }
     await waitNoApp();
@@ -91,8 +97,10 @@ export class App {
 
 /** PIDs of running Latchkey app processes. */
 export function appPids() {
-  const out = spawnSync('pgrep', ['-f', '-x', `${APP}( .*)?`], { encoding: 'utf8' });
-  return out.stdout.split('\n').filter(Boolean);
+  const out = spawnSync("pgrep", ["-f", "-x", `${APP}( .*)?`], {
+    encoding: "utf8",
+  });
+  return out.stdout.split("\n").filter(Boolean);
 }
 
 async function waitNoApp() {
@@ -101,13 +109,18 @@ async function waitNoApp() {
 
 /** Launches the app binary a second time with `url`, as the OS does for a deep link. */
 export function launchWithUrl(env, url) {
-  const out = spawnSync(APP, [url], { env, encoding: 'utf8', timeout: 20000 });
+  const out = spawnSync(APP, [url], { env, encoding: "utf8", timeout: 20000 });
   return out;
 }
 
 /** Runs the CLI with the same installation. */
 export function cli(env, args, input) {
-  const out = spawnSync(CLI, args, { env, encoding: 'utf8', input, timeout: 20000 });
+  const out = spawnSync(CLI, args, {
+    env,
+    encoding: "utf8",
+    input,
+    timeout: 20000,
+  });
   return out;
 }
 
@@ -118,24 +131,29 @@ export function saveScreenshot(png, name) {
   return path;
 }
 
-export const SANDBOX = join(TARGET, 'debug', 'latchkey-sandbox');
+export const SANDBOX = join(TARGET, "debug", "latchkey-sandbox");
 
 /** Starts `latchkey-sandbox` on a free loopback port; resolves to its base URL and a stop function. */
 export function startSandbox() {
-  const child = spawn(SANDBOX, ['--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(SANDBOX, ["--port", "0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((res, rej) => {
-    let out = '';
-    child.on('error', rej);
-    child.on('exit', (code) => rej(new Error(`latchkey-sandbox exited with ${code} before serving`)));
-    child.stdout.on('data', (d) => {
+    let out = "";
+    child.on("error", rej);
+    child.on("exit", (code) =>
+      rej(new Error(`latchkey-sandbox exited with ${code} before serving`)),
+    );
+    child.stdout.on("data", (d) => {
       out += d.toString();
-      const line = out.split('\n');
-      if (line.length > 1) res({ url: line[0].trim(), stop: () => child.kill() });
+      const line = out.split("\n");
+      if (line.length > 1)
+        res({ url: line[0].trim(), stop: () => child.kill() });
     });
   });
 }
 
 /** The sandbox's current one-time code for its Avassa user bob. */
 export function sandboxOtp() {
-  return spawnSync(SANDBOX, ['--otp'], { encoding: 'utf8' }).stdout.trim();
+  return spawnSync(SANDBOX, ["--otp"], { encoding: "utf8" }).stdout.trim();
 }

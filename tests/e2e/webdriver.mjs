@@ -1,7 +1,7 @@
 // A small W3C WebDriver client over fetch, enough to drive the real Latchkey
 // window through tauri-driver and WebKitWebDriver. No dependencies.
 
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
 export class WebDriverError extends Error {}
 
@@ -11,7 +11,7 @@ async function request(base, method, path, body) {
     try {
       const res = await fetch(base + path, {
         method,
-        headers: body ? { 'content-type': 'application/json' } : {},
+        headers: body ? { "content-type": "application/json" } : {},
         body: body ? JSON.stringify(body) : undefined,
       });
       const json = await res.json();
@@ -34,7 +34,7 @@ export async function waitForServer(base, timeoutMs = 30000) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     try {
-      const res = await fetch(base + '/status');
+      const res = await fetch(base + "/status");
       if (res.ok) return;
     } catch {
       // not up yet
@@ -54,12 +54,12 @@ export class Session {
     const caps = {
       capabilities: {
         alwaysMatch: {
-          browserName: 'wry',
-          'tauri:options': { application, args },
+          browserName: "wry",
+          "tauri:options": { application, args },
         },
       },
     };
-    const value = await request(base, 'POST', '/session', caps);
+    const value = await request(base, "POST", "/session", caps);
     return new Session(base, value.sessionId);
   }
 
@@ -68,16 +68,22 @@ export class Session {
   }
 
   async quit() {
-    await this.cmd('DELETE', '');
+    await this.cmd("DELETE", "");
   }
 
   async find(selector) {
-    const v = await this.cmd('POST', '/element', { using: 'css selector', value: selector });
+    const v = await this.cmd("POST", "/element", {
+      using: "css selector",
+      value: selector,
+    });
     return new Element(this, v[ELEMENT]);
   }
 
   async findAll(selector) {
-    const v = await this.cmd('POST', '/elements', { using: 'css selector', value: selector });
+    const v = await this.cmd("POST", "/elements", {
+      using: "css selector",
+      value: selector,
+    });
     return v.map((e) => new Element(this, e[ELEMENT]));
   }
 
@@ -94,7 +100,9 @@ export class Session {
       }
       await sleep(100);
     }
-    throw new Error(`timed out waiting for ${selector}${last ? `: ${last.message}` : ''}`);
+    throw new Error(
+      `timed out waiting for ${selector}${last ? `: ${last.message}` : ""}`,
+    );
   }
 
   /** Waits until `fn()` returns a truthy value, and returns it. */
@@ -110,15 +118,21 @@ export class Session {
       }
       await sleep(100);
     }
-    throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    throw new Error(
+      `timed out waiting for ${what}${last ? `: ${last.message}` : ""}`,
+    );
   }
 
   async gone(selector, timeoutMs = 10000) {
-    await this.until(async () => (await this.findAll(selector)).length === 0, `${selector} to go`, timeoutMs);
+    await this.until(
+      async () => (await this.findAll(selector)).length === 0,
+      `${selector} to go`,
+      timeoutMs,
+    );
   }
 
   execute(script, args = []) {
-    return this.cmd('POST', '/execute/sync', { script, args });
+    return this.cmd("POST", "/execute/sync", { script, args });
   }
 
   async text(selector) {
@@ -156,7 +170,7 @@ export class Session {
   }
 
   async screenshot() {
-    return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
+    return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
   }
 }
 
@@ -166,21 +180,21 @@ export class Element {
     this.id = id;
   }
   click() {
-    return this.s.cmd('POST', `/element/${this.id}/click`, {});
+    return this.s.cmd("POST", `/element/${this.id}/click`, {});
   }
   clear() {
-    return this.s.cmd('POST', `/element/${this.id}/clear`, {});
+    return this.s.cmd("POST", `/element/${this.id}/clear`, {});
   }
   type(text) {
-    return this.s.cmd('POST', `/element/${this.id}/value`, { text });
+    return this.s.cmd("POST", `/element/${this.id}/value`, { text });
   }
   text() {
-    return this.s.cmd('GET', `/element/${this.id}/text`);
+    return this.s.cmd("GET", `/element/${this.id}/text`);
   }
   attribute(name) {
-    return this.s.cmd('GET', `/element/${this.id}/attribute/${name}`);
+    return this.s.cmd("GET", `/element/${this.id}/attribute/${name}`);
   }
   property(name) {
-    return this.s.cmd('GET', `/element/${this.id}/property/${name}`);
+    return this.s.cmd("GET", `/element/${this.id}/property/${name}`);
   }
 }

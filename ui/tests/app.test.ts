@@ -142,3 +142,83 @@ describe('the window', () => {
     await waitFor(() => expect(api.uiReady).toHaveBeenCalledTimes(1));
   });
 });
+
+describe('the layout with a panel open', () => {
+  const section = () => screen.getByTestId('profile-list').closest('section')!;
+  const columns = () => screen.getByTestId('profile-list').closest('.columns')!;
+
+  async function withDetail() {
+    const rendered = renderApp({ servers: [avassa, github], profiles: [edgeProfile, ghProfile] });
+    const user = userEvent.setup();
+    await screen.findAllByTestId('profile-item');
+    expect(screen.getByTestId('server-list')).toBeInTheDocument();
+    expect(screen.queryByTestId('servers-expand')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('servers-collapse')).not.toBeInTheDocument();
+    expect(section()).not.toHaveClass('compact');
+    await user.click(within(screen.getAllByTestId('profile-item')[0]).getByTestId('profile-open'));
+    await screen.findByTestId('profile-detail');
+    return { ...rendered, user };
+  }
+
+  it('shrinks the servers to a rail and the profile list to its compact form', async () => {
+    await withDetail();
+    expect(columns()).toHaveClass('railed');
+    expect(screen.queryByTestId('server-list')).not.toBeInTheDocument();
+    expect(screen.getByTestId('servers-expand')).toHaveAttribute('aria-expanded', 'false');
+    expect(section()).toHaveClass('compact');
+    // The columns a narrow list drops are marked as such; name, tenant, status and expiry stay.
+    const row = screen.getAllByTestId('profile-item')[0];
+    expect(row.querySelector('.col-login')).toHaveTextContent('Avassa password');
+    expect(row.querySelector('.col-label')).toHaveTextContent('staging edge');
+    expect(row.querySelector('.col-name')).toHaveTextContent('edge-alice');
+    for (const id of ['profile-row-tenant', 'profile-status', 'profile-expires']) {
+      expect(within(row).getByTestId(id).closest('td')!.className).not.toMatch(/col-/);
+    }
+    // Every action is still a button of its own, named for the row.
+    expect(within(row).getByTestId('profile-login')).toHaveAccessibleName('Log in with edge-alice');
+    expect(within(row).getByTestId('profile-open')).toHaveAccessibleName('Show profile edge-alice');
+    expect(within(row).getByTestId('profile-edit')).toHaveAccessibleName('Edit profile edge-alice');
+    expect(within(row).getByTestId('profile-remove')).toHaveAccessibleName(
+      'Remove profile edge-alice',
+    );
+  });
+
+  it('the rail brings the servers back, and they can go again', async () => {
+    const { user } = await withDetail();
+    await user.click(screen.getByTestId('servers-expand'));
+    expect(screen.getByTestId('server-list')).toBeInTheDocument();
+    expect(columns()).not.toHaveClass('railed');
+    const collapse = screen.getByTestId('servers-collapse');
+    await waitFor(() => expect(collapse).toHaveFocus());
+    // The profile detail stays open meanwhile.
+    expect(screen.getByTestId('profile-detail')).toBeInTheDocument();
+    await user.click(collapse);
+    expect(screen.queryByTestId('server-list')).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.getByTestId('servers-expand')).toHaveFocus());
+  });
+
+  it('closing the panel gives the servers and the full list back', async () => {
+    const { user } = await withDetail();
+    await user.click(
+      within(screen.getByTestId('profile-detail')).getByRole('button', { name: 'Close' }),
+    );
+    expect(screen.getByTestId('server-list')).toBeInTheDocument();
+    expect(screen.queryByTestId('servers-expand')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('servers-collapse')).not.toBeInTheDocument();
+    expect(section()).not.toHaveClass('compact');
+  });
+});
+
+describe('messages from Rust', () => {
+  it('no stylesheet re-cases them (names in them are case-sensitive)', () => {
+    const sources = import.meta.glob<string>('../src/**/*.{css,svelte}', {
+      query: '?raw',
+      import: 'default',
+      eager: true,
+    });
+    expect(Object.keys(sources).length).toBeGreaterThan(5);
+    for (const [file, text] of Object.entries(sources)) {
+      expect(text, file).not.toMatch(/::?first-letter|text-transform:\s*capitalize/);
+    }
+  });
+});

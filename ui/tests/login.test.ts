@@ -536,26 +536,203 @@ describe('the lifecycle notice', () => {
   });
 });
 
+/** An Avassa OIDC profile: its login continues in the browser, or on another device. */
+const sso: ProfileView = { ...kube, id: 23, name: 'sso', login: 'avassa-oidc', settings: {} };
+
+const browserStep: Extract<LoginStep, { step: 'browser' }> = {
+  step: 'browser',
+  profile: 'sso',
+  tenant: 'acme',
+  url: 'https://id.example.com/authorize?client_id=latchkey&state=s1',
+  redirect_uri: 'http://127.0.0.1:53682/callback',
+};
+
+/** Logs sso in, to the browser banner. */
+async function toBrowser() {
+  const rendered = await app([sso]);
+  rendered.api.login.mockResolvedValue(browserStep);
+  await rendered.user.click(within(row('sso')).getByTestId('profile-login'));
+  const banner = await screen.findByTestId('login-browser');
+  return { ...rendered, banner };
+}
+
 describe('a browser login', () => {
-  it('says to continue in the browser, until the redirect’s outcome arrives', async () => {
-    const sso: ProfileView = { ...kube, id: 23, name: 'sso', login: 'avassa-oidc', settings: {} };
-    const { api, user } = await app([sso]);
-    api.login.mockResolvedValue({
-      step: 'browser',
-      profile: 'sso',
-      tenant: 'acme',
-      url: 'https://id.example.com/authorize',
-    });
-    await user.click(within(row('sso')).getByTestId('profile-login'));
+  it('waits for the browser until the redirect’s outcome arrives', async () => {
+    const { api, banner } = await toBrowser();
     expect(api.login).toHaveBeenCalledWith(23, null, false);
-    expect(await screen.findByTestId('login-browser')).toHaveTextContent('sso · tenant acme');
+    expect(banner).toHaveTextContent('Waiting for the browser… (sso · tenant acme)');
     expect(screen.queryByTestId('login-dialog')).not.toBeInTheDocument();
     emit.redirectOutcome({
       accepted: true,
       profile: 'sso',
-      message: 'Logged in sso (tenant acme)',
+      message: 'Logged in sso · tenant acme.',
     });
-    expect(await screen.findByTestId('redirect-outcome')).toBeInTheDocument();
+    expect(await screen.findByTestId('redirect-outcome')).toHaveTextContent(
+      'Logged in sso · tenant acme.',
+    );
     expect(screen.queryByTestId('login-browser')).not.toBeInTheDocument();
+  });
+
+  it('keeps waiting when an outcome about another login arrives', async () => {
+    await toBrowser();
+    emit.redirectOutcome({
+      accepted: false,
+      profile: null,
+      message: 'no login was waiting for this redirect',
+    });
+    await screen.findByTestId('redirect-outcome');
+    expect(screen.getByTestId('login-browser')).toBeInTheDocument();
+  });
+
+  it('shows the address to open by hand, selected whole on focus', async () => {
+    const { banner } = await toBrowser();
+    const url = within(banner).getByTestId('login-browser-url') as HTMLInputElement;
+    expect(url).toHaveValue(browserStep.url);
+    expect(url).toHaveAttribute('readonly');
+    url.focus();
+    expect(url.selectionStart).toBe(0);
+    expect(url.selectionEnd).toBe(url.value.length);
+  });
+
+  it('shows the redirect URI to register with the provider', async () => {
+    const { banner, user } = await toBrowser();
+    const toggle = within(banner).getByTestId('login-browser-redirect-toggle');
+    expect(toggle).toHaveTextContent('Register this redirect URI with the provider');
+    await user.click(toggle);
+    expect(toggle.closest('details')).toHaveAttribute('open');
+    const uri = within(banner).getByTestId('login-browser-redirect-uri') as HTMLInputElement;
+    expect(uri).toHaveValue('http://127.0.0.1:53682/callback');
+    expect(uri).toHaveAttribute('readonly');
+    uri.focus();
+    expect(uri.selectionStart).toBe(0);
+    expect(uri.selectionEnd).toBe(uri.value.length);
+  });
+
+  it('Cancel ends the login and removes the banner', async () => {
+    const { api, banner, user } = await toBrowser();
+    const before = api.listProfiles.mock.calls.length;
+    await user.click(within(banner).getByTestId('login-browser-cancel'));
+    expect(api.cancelLogin).toHaveBeenCalledWith(23);
+    expect(screen.queryByTestId('login-browser')).not.toBeInTheDocument();
+    await waitFor(() => expect(api.listProfiles.mock.calls.length).toBeGreaterThan(before));
+  });
+
+  it('dismissing hides the banner without ending the login', async () => {
+    const { api, banner, user } = await toBrowser();
+    await user.click(within(banner).getByTestId('login-browser-dismiss'));
+    expect(screen.queryByTestId('login-browser')).not.toBeInTheDocument();
+    expect(api.cancelLogin).not.toHaveBeenCalled();
+  });
+});
+
+describe('a device login', () => {
+  const deviceStep = (minutes = 15): Extract<LoginStep, { step: 'device' }> => ({
+    step: 'device',
+    profile: 'sso',
+    tenant: 'acme',
+    user_code: 'WDJB-MJHT',
+    verification_uri: 'https://github.com/login/device',
+    expires_at: new Date(Date.now() + minutes * 60_000 - 1500).toISOString(),
+  });
+
+  /** Logs sso in, to the device dialog. */
+  async function toDevice(step = deviceStep()) {
+    const rendered = await app([sso]);
+    rendered.api.login.mockResolvedValue(step);
+    await rendered.user.click(within(row('sso')).getByTestId('profile-login'));
+    const dialog = await screen.findByTestId('device-dialog');
+    return { ...rendered, dialog };
+  }
+
+  it('shows the code, where to enter it and how long it lasts', async () => {
+    const { api, dialog } = await toDevice();
+    expect(api.login).toHaveBeenCalledWith(23, null, false);
+    expect(dialog).toHaveRole('dialog');
+    expect(dialog).toHaveAccessibleName('Log in sso · tenant acme');
+    expect(dialog).toHaveTextContent('Enter this code at https://github.com/login/device');
+    expect(within(dialog).getByTestId('device-code')).toHaveTextContent('WDJB-MJHT');
+    const uri = within(dialog).getByTestId('device-uri') as HTMLInputElement;
+    expect(uri).toHaveValue('https://github.com/login/device');
+    expect(uri).toHaveAttribute('readonly');
+    // The address has focus on open, selected whole.
+    expect(uri).toHaveFocus();
+    expect(uri.selectionStart).toBe(0);
+    expect(uri.selectionEnd).toBe(uri.value.length);
+    expect(within(dialog).getByTestId('device-expires')).toHaveTextContent(
+      /^The code expires in 14 m 5\d s\.$/,
+    );
+    expect(dialog).toHaveTextContent('Latchkey is waiting for the approval…');
+    expect(screen.queryByTestId('login-browser')).not.toBeInTheDocument();
+  });
+
+  it('says when the code has expired', async () => {
+    const { dialog } = await toDevice({
+      ...deviceStep(),
+      expires_at: new Date(Date.now() - 1000).toISOString(),
+    });
+    expect(within(dialog).getByTestId('device-expires')).toHaveTextContent('The code has expired.');
+  });
+
+  it('the countdown runs', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const { dialog } = await toDevice();
+      const expires = within(dialog).getByTestId('device-expires');
+      const first = expires.textContent;
+      await vi.advanceTimersByTimeAsync(61_000);
+      await waitFor(() => expect(expires.textContent).not.toBe(first));
+      expect(expires).toHaveTextContent(/in 1[34] m \d+ s/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('Cancel ends the login and closes', async () => {
+    const { api, dialog, user } = await toDevice();
+    await user.click(within(dialog).getByTestId('device-cancel'));
+    expect(api.cancelLogin).toHaveBeenCalledWith(23);
+    expect(screen.queryByTestId('device-dialog')).not.toBeInTheDocument();
+    expect(within(row('sso')).getByTestId('profile-login')).toHaveFocus();
+  });
+
+  it('Escape is Cancel', async () => {
+    const { api, user } = await toDevice();
+    await user.keyboard('{Escape}');
+    expect(api.cancelLogin).toHaveBeenCalledWith(23);
+    expect(screen.queryByTestId('device-dialog')).not.toBeInTheDocument();
+  });
+
+  it('closes when the login’s outcome arrives, which the window shows', async () => {
+    const { api } = await toDevice();
+    emit.redirectOutcome({
+      accepted: true,
+      profile: 'sso',
+      message: 'Logged in sso · tenant acme.',
+    });
+    await waitFor(() => expect(screen.queryByTestId('device-dialog')).not.toBeInTheDocument());
+    const banner = screen.getByTestId('redirect-outcome');
+    expect(banner).toHaveAttribute('data-accepted', 'true');
+    expect(banner).toHaveTextContent('Logged in sso · tenant acme.');
+    expect(api.cancelLogin).not.toHaveBeenCalled();
+  });
+
+  it('…refused too, with the message as Rust wrote it', async () => {
+    await toDevice();
+    emit.redirectOutcome({
+      accepted: false,
+      profile: 'sso',
+      message: 'the device code expired before it was approved',
+    });
+    await waitFor(() => expect(screen.queryByTestId('device-dialog')).not.toBeInTheDocument());
+    const banner = screen.getByTestId('redirect-outcome');
+    expect(banner).toHaveAttribute('data-accepted', 'false');
+    expect(banner.textContent?.trim()).toBe('the device code expired before it was approved');
+  });
+
+  it('stays open for an outcome about another profile', async () => {
+    await toDevice();
+    emit.redirectOutcome({ accepted: true, profile: 'gh-work', message: 'Logged in gh-work.' });
+    await screen.findByTestId('redirect-outcome');
+    expect(screen.getByTestId('device-dialog')).toBeInTheDocument();
   });
 });

@@ -59,7 +59,9 @@ pub async fn run(core: &Latchkey, args: LoginArgs) -> Result<(), Error> {
         password,
         remember_password: args.remember,
         otp: args.otp.clone(),
+        deep_link: false,
     };
+    let mut outcomes = core.login_outcomes();
     let mut step = match core.login(&args.profile, input.clone()).await {
         Err(err) if err.code() == ErrorCode::Invalid && err.field() == Some("password") => {
             // No password given or remembered: ask for it without echo.
@@ -101,14 +103,36 @@ pub async fn run(core: &Latchkey, args: LoginArgs) -> Result<(), Error> {
                 eprintln!("logged in {}{when}", where_(&profile, &tenant));
                 return Ok(());
             }
-            LoginStep::Browser { profile, .. } => {
-                core.cancel_login(core.profile_named(&profile).await?.id);
-                return Err(Error::invalid(
-                    "login",
-                    format!(
-                        "{profile} logs in through the browser, and the redirect comes back to the Latchkey app: log in from the window, then use `latchkey token {profile}`"
-                    ),
-                ));
+            LoginStep::Browser {
+                profile,
+                tenant,
+                url,
+                redirect_uri,
+            } => {
+                eprintln!(
+                    "Log {} in at this address (it comes back to {redirect_uri}):\n\n  {url}\n",
+                    where_(&profile, &tenant)
+                );
+                if !args.no_browser {
+                    open_browser(&url);
+                }
+                return wait_for_outcome(core, &mut outcomes, &profile).await;
+            }
+            LoginStep::Device {
+                profile,
+                tenant,
+                user_code,
+                verification_uri,
+                ..
+            } => {
+                eprintln!(
+                    "To log {} in, open {verification_uri} and enter the code:\n\n  {user_code}\n",
+                    where_(&profile, &tenant)
+                );
+                if !args.no_browser {
+                    open_browser(&verification_uri);
+                }
+                return wait_for_outcome(core, &mut outcomes, &profile).await;
             }
             LoginStep::NeedsOtp {
                 profile,
@@ -138,6 +162,62 @@ pub async fn run(core: &Latchkey, args: LoginArgs) -> Result<(), Error> {
                     other => other?,
                 };
             }
+        }
+    }
+}
+
+/// Opens `url` with `LATCHKEY_BROWSER` if set, else the desktop's opener;
+/// failing that, the address printed above is enough.
+fn open_browser(url: &str) {
+    let command = std::env::var_os("LATCHKEY_BROWSER")
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "xdg-open".into());
+    if let Err(e) = std::process::Command::new(&command)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!(
+            "(could not start {}: {e}; open the address yourself)",
+            command.to_string_lossy()
+        );
+    }
+}
+
+/// Waits for the browser or device login of `profile` to end.
+async fn wait_for_outcome(
+    core: &Latchkey,
+    outcomes: &mut tokio::sync::broadcast::Receiver<latchkey_core::providers::LoginOutcome>,
+    profile: &str,
+) -> Result<(), Error> {
+    eprintln!("Waiting for the browser… (Ctrl-C to give up)");
+    let wait = latchkey_core::providers::LOGIN_WAIT.unsigned_abs();
+    let outcome = tokio::time::timeout(wait, async {
+        loop {
+            match outcomes.recv().await {
+                Ok(o) if o.profile == profile => return Some(o),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return None,
+            }
+        }
+    })
+    .await;
+    match outcome {
+        Ok(Some(o)) if o.accepted => {
+            eprintln!("{}", o.message);
+            Ok(())
+        }
+        Ok(Some(o)) => Err(Error::ServerRefused {
+            status: None,
+            field: None,
+            message: o.message,
+        }),
+        _ => {
+            core.cancel_login(core.profile_named(profile).await?.id);
+            Err(Error::LoginRequired(format!(
+                "the browser did not come back for {profile} in time; run `latchkey login {profile}` again"
+            )))
         }
     }
 }

@@ -66,6 +66,9 @@ struct LoginArgs {
     /// when the token can no longer be refreshed
     #[arg(long)]
     remember: bool,
+    /// Print the login address instead of opening the browser
+    #[arg(long)]
+    no_browser: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

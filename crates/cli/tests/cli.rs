@@ -530,6 +530,83 @@ fn login_reads_the_password_from_stdin_asks_for_the_otp_and_stores_a_token_the_s
     rt.block_on(sandbox.stop());
 }
 
+#[test]
+fn a_browser_login_comes_back_to_the_clis_loopback_listener() {
+    keyring_session();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt.block_on(latchkey_sandbox::Sandbox::start(0)).unwrap();
+    let home = Home::new();
+    let url = sandbox.url_of("avassa");
+    for args in [
+        &["server", "add", "edge", "--kind", "avassa", "--url", &url][..],
+        &["tenant", "add", "edge", "acme"],
+        &[
+            "profile",
+            "add",
+            "sso",
+            "--server",
+            "edge",
+            "--tenant",
+            "acme",
+            "--login",
+            "avassa-oidc",
+        ],
+    ] {
+        let out = home.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    // The browser: follows the identity provider's redirects to the listener.
+    let browser = home.dir.path().join("browser.sh");
+    std::fs::write(&browser, "#!/bin/sh\nexec curl -fsSL -o /dev/null \"$1\"\n").unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .args(["login", "sso"])
+        .env("LATCHKEY_HOME", home.dir.path())
+        .env("LATCHKEY_KEYRING_SERVICE", &home.service)
+        .env("LATCHKEY_NONINTERACTIVE", "1")
+        .env("LATCHKEY_BROWSER", &browser)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("it comes back to http://127.0.0.1:"), "{err}");
+    assert!(err.contains("Logged in sso · tenant acme."), "{err}");
+    let token = home.run(&["token", "sso"]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    assert!(sandbox
+        .avassa()
+        .is_valid(String::from_utf8_lossy(&token.stdout).trim()));
+
+    // --no-browser prints the address and nobody comes back: the CLI gives
+    // up at the deadline; here we only check the address is printed, so
+    // kill it after it appears.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .args(["login", "sso", "--no-browser"])
+        .env("LATCHKEY_HOME", home.dir.path())
+        .env("LATCHKEY_KEYRING_SERVICE", &home.service)
+        .env("LATCHKEY_NONINTERACTIVE", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = String::new();
+    let mut reader = std::io::BufReader::new(child.stderr.take().unwrap());
+    while !seen.contains("Waiting for the browser") {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut reader, &mut line).unwrap() == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(seen.contains("/avassa/oidc/authorize?state="), "{seen}");
+    rt.block_on(sandbox.stop());
+}
+
 // protocols/README.md §1.3 and §1.6.
 const AUTH_SECRET: &str = "a29udGludW91cy10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5";
 const GH_TOKEN: &str = "gho_16C7e42F292c6912E7710c838347Ae178B4a";

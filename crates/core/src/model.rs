@@ -303,8 +303,9 @@ impl LoginKind {
         };
         let (required, optional, secret): (&'static [SettingField], &'static [SettingField], _) =
             match self {
+                // `issuer` is the GitHub to authorize at (default github.com).
                 LoginKind::GithubKontinuous => {
-                    (&[ClientId], &[Scopes, Redirect, RedirectUri], None)
+                    (&[ClientId], &[Issuer, Scopes, Redirect, RedirectUri], None)
                 }
                 LoginKind::Github => (
                     &[ClientId],
@@ -366,7 +367,12 @@ impl LoginKind {
         let prompt = match self {
             LoginKind::AvassaPassword => LoginPrompt::Password,
             LoginKind::AvassaKubernetes => LoginPrompt::Direct,
-            LoginKind::AvassaOidc => LoginPrompt::Browser,
+            LoginKind::AvassaOidc
+            | LoginKind::Oidc
+            | LoginKind::Auth0
+            | LoginKind::GithubKontinuous
+            | LoginKind::Github
+            | LoginKind::GithubDevice => LoginPrompt::Browser,
             _ => LoginPrompt::Unavailable,
         };
         LoginSpec {

@@ -155,6 +155,8 @@ pub struct Latchkey {
     pub(crate) providers: crate::providers::Providers,
     /// One lock per profile being renewed (single-flight).
     pub(crate) flights: Arc<std::sync::Mutex<HashMap<i64, Arc<crate::renewal::Flight>>>>,
+    /// How browser and device logins ended, for whoever shows it.
+    pub(crate) outcomes: tokio::sync::broadcast::Sender<crate::providers::LoginOutcome>,
 }
 
 impl std::fmt::Debug for Latchkey {
@@ -192,6 +194,7 @@ impl Latchkey {
             renewers: crate::providers::builtin_renewers(),
             providers: crate::providers::Providers::builtin(),
             flights: Default::default(),
+            outcomes: tokio::sync::broadcast::channel(16).0,
         })
     }
 

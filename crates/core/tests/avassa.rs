@@ -95,6 +95,7 @@ impl World {
                     password: Some(Secret::new(password)),
                     remember_password: remember,
                     otp: None,
+                    deep_link: false,
                 },
             )
             .await
@@ -569,7 +570,17 @@ async fn an_oidc_login_goes_through_the_browser_and_only_the_state_it_started_fi
         .await
         .unwrap()
         .id;
-    let step = w.core.login("sso", LoginInput::default()).await.unwrap();
+    let step = w
+        .core
+        .login(
+            "sso",
+            LoginInput {
+                deep_link: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let LoginStep::Browser { url, tenant, .. } = step else {
         panic!("an OIDC login continues in the browser: {step:?}")
     };
@@ -611,4 +622,74 @@ async fn an_oidc_login_goes_through_the_browser_and_only_the_state_it_started_fi
         "a replayed redirect is refused"
     );
     assert!(w.core.redirects().waiting().is_empty());
+}
+
+#[tokio::test]
+async fn without_deep_links_the_oidc_redirect_comes_back_to_a_loopback_listener() {
+    let w = world().await;
+    let id = w
+        .core
+        .add_profile(&ProfileInput {
+            name: "sso".into(),
+            server: "edge".into(),
+            tenant: Some("acme".into()),
+            login: "avassa-oidc".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id;
+    let mut outcomes = w.core.login_outcomes();
+    let step = w.core.login("sso", LoginInput::default()).await.unwrap();
+    let LoginStep::Browser {
+        url, redirect_uri, ..
+    } = step
+    else {
+        panic!("{step:?}")
+    };
+    assert!(
+        redirect_uri.starts_with("http://127.0.0.1:") && redirect_uri.ends_with("/callback"),
+        "{redirect_uri}"
+    );
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let location = browser.get(&url).send().await.unwrap().headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(location.starts_with(&redirect_uri), "{location}");
+
+    // A forged callback gets the reason and does not stop the listener.
+    let forged = browser
+        .get(format!("{redirect_uri}?code=x&state=forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    assert!(forged
+        .text()
+        .await
+        .unwrap()
+        .contains("no login was waiting"));
+
+    let page = browser.get(&location).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("You can close this tab"));
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), outcomes.recv())
+        .await
+        .expect("the login is announced")
+        .unwrap();
+    assert!(outcome.accepted, "{outcome:?}");
+    assert_eq!(outcome.message, "Logged in sso · tenant acme.");
+    assert!(w.sandbox.avassa().is_valid(&w.token(id).await.unwrap()));
+    assert!(
+        browser.get(&location).send().await.is_err(),
+        "the listener stopped after the redirect it waited for"
+    );
 }

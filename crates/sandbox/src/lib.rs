@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub mod auth0;
 pub mod avassa;
 pub mod dci;
 pub mod github;
@@ -29,16 +28,45 @@ pub const PROTOCOLS: &[&str] = &[
     "dci",
 ];
 
-/// Every protocol's routes; `avassa` is the state a test can reach into.
-pub fn router(avassa: avassa::Avassa) -> Router {
+/// The state of every protocol that has one; tests reach into it through
+/// [`Sandbox`]'s accessors.
+#[derive(Clone)]
+pub struct States {
+    pub avassa: avassa::Avassa,
+    pub github: github::GitHub,
+    pub kontinuous: kontinuous::Kontinuous,
+    pub oidc: oidc::Oidc,
+    pub auth0: oidc::Oidc,
+}
+
+impl States {
+    /// Fresh state for a sandbox served at `base_url`.
+    pub fn new(clock: SharedClock, base_url: &str) -> Self {
+        let github = github::GitHub::new(clock.clone(), format!("{base_url}/github"));
+        Self {
+            avassa: avassa::Avassa::new(clock.clone()),
+            kontinuous: kontinuous::Kontinuous::new(clock.clone(), github.clone()),
+            github,
+            oidc: oidc::Oidc::new(
+                clock.clone(),
+                format!("{base_url}/oidc"),
+                oidc::Flavor::Generic,
+            ),
+            auth0: oidc::Oidc::new(clock, format!("{base_url}/auth0"), oidc::Flavor::Auth0),
+        }
+    }
+}
+
+/// Every protocol's routes, each under its prefix.
+pub fn router(states: States) -> Router {
     Router::new()
         .route("/", get(|| async { PROTOCOLS.join("\n") + "\n" }))
-        .nest("/kontinuous", kontinuous::router())
-        .nest("/github", github::router())
-        .nest("/auth0", auth0::router())
-        .nest("/oidc", oidc::router())
+        .nest("/kontinuous", kontinuous::router(states.kontinuous))
+        .nest("/github", github::router(states.github))
+        .nest("/auth0", oidc::router(states.auth0))
+        .nest("/oidc", oidc::router(states.oidc))
         .nest("/quay", quay::router())
-        .nest("/avassa", avassa::router(avassa))
+        .nest("/avassa", avassa::router(states.avassa))
         .nest("/dci", dci::router())
 }
 
@@ -47,7 +75,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
-    avassa: avassa::Avassa,
+    states: States,
 }
 
 impl Sandbox {
@@ -59,10 +87,10 @@ impl Sandbox {
     /// Serves with `clock` as "now" for every expiry and one-time code, so a
     /// test moves the sandbox's time together with Latchkey's.
     pub async fn start_with_clock(port: u16, clock: SharedClock) -> std::io::Result<Self> {
-        let avassa = avassa::Avassa::new(clock);
-        let app = router(avassa.clone());
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
+        let states = States::new(clock, &format!("http://{addr}"));
+        let app = router(states.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -75,13 +103,32 @@ impl Sandbox {
             addr,
             stop: Some(stop),
             task: Some(task),
-            avassa,
+            states,
         })
     }
 
     /// The Avassa server's controls (seal, TTLs, one-time codes).
     pub fn avassa(&self) -> &avassa::Avassa {
-        &self.avassa
+        &self.states.avassa
+    }
+
+    /// GitHub's controls (deny the next authorization, expiring tokens, ...).
+    pub fn github(&self) -> &github::GitHub {
+        &self.states.github
+    }
+
+    pub fn kontinuous(&self) -> &kontinuous::Kontinuous {
+        &self.states.kontinuous
+    }
+
+    /// The generic OpenID Connect provider at `/oidc`.
+    pub fn oidc(&self) -> &oidc::Oidc {
+        &self.states.oidc
+    }
+
+    /// The Auth0-like tenant at `/auth0`.
+    pub fn auth0(&self) -> &oidc::Oidc {
+        &self.states.auth0
     }
 
     pub fn addr(&self) -> SocketAddr {

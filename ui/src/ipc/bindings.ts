@@ -72,6 +72,7 @@ export const commands = {
 export const events = {
 	dataChanged: makeEvent<DataChanged, DataChanged>("data-changed"),
 	focusProfile: makeEvent<FocusProfile, FocusProfile>("focus-profile"),
+	lifecycle: makeEvent<Lifecycle, Lifecycle>("lifecycle"),
 	redirectOutcome: makeEvent<RedirectOutcome, RedirectOutcome>("redirect-outcome"),
 };
 
@@ -225,6 +226,9 @@ export type KeyKind =
 /**  The URL of a JWK Set, fetched now. */
 "jwks-url";
 
+/**  Something the scheduler did: a renewal, a failure, a reminder. */
+export type Lifecycle = LifecycleEvent;
+
 /**  What the scheduler did, for the tray, notifications and the window. */
 export type LifecycleEvent = { type: "renewed"; profile_id: number; profile: string; expires_at: string | null } | { type: "renewal-failed"; profile_id: number; profile: string; message: string; 
 /**  The first failure in a row: the one to announce. */
@@ -270,7 +274,17 @@ export type LoginStep =
  *  The login continues in the system browser at `url`; it ends when the
  *  redirect comes back ([`Latchkey::finish_redirect`]).
  */
-{ step: "browser"; profile: string; tenant: string | null; url: string };
+{ step: "browser"; profile: string; tenant: string | null; url: string; 
+/**
+ *  Where the browser comes back to: the URI to register with the
+ *  provider when it wants it exact.
+ */
+redirect_uri: string } | 
+/**
+ *  Device flow: the user types `user_code` at `verification_uri` (opened
+ *  in the browser); Latchkey polls until approved, denied or expired.
+ */
+{ step: "device"; profile: string; tenant: string | null; user_code: string; verification_uri: string; expires_at: string };
 
 /**  A server × tenant × identity: the unit a token belongs to. */
 export type Profile = {

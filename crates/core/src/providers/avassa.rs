@@ -235,12 +235,7 @@ async fn password_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Be
 /// may be relative to the API; `state` and `nonce` come from the body or the
 /// URL itself.
 async fn oidc_login(ctx: &LoginContext<'_>) -> Result<Begun> {
-    let redirect_uri = ctx
-        .profile
-        .settings
-        .redirect_uri
-        .clone()
-        .unwrap_or_else(|| DEEP_LINK_CALLBACK.to_string());
+    let redirect_uri = ctx.redirect_uri.unwrap_or(DEEP_LINK_CALLBACK).to_string();
     let mut body = json!({ "redirect-uri": redirect_uri });
     if let Some(t) = ctx.tenant {
         body["tenant"] = json!(t);
@@ -322,7 +317,10 @@ async fn oidc_login(ctx: &LoginContext<'_>) -> Result<Begun> {
         .or_else(|| from_url("nonce"));
     ctx.redirects
         .begin_with_state(ctx.profile.id, &redirect_uri, OIDC_WAIT, state, None, nonce);
-    Ok(Begun::Browser(url.to_string()))
+    Ok(Begun::Browser {
+        url: url.to_string(),
+        redirect_uri,
+    })
 }
 
 /// The second half: the server trades the code for a token.
@@ -559,6 +557,7 @@ impl Renewer for Avassa {
                 tenant,
                 vault: ctx.vault,
                 redirects: ctx.redirects,
+                redirect_uri: None,
                 now: ctx.now,
             };
             let begun = match ctx.profile.login {
@@ -589,9 +588,9 @@ impl Renewer for Avassa {
                 Ok(Begun::NeedsOtp(_)) => Err(RenewError::NeedsUser(format!(
                     "{refused}; logging in again needs a one-time code"
                 ))),
-                Ok(Begun::Browser(_)) => Err(RenewError::NeedsUser(format!(
-                    "{refused}; log in again through the browser"
-                ))),
+                Ok(Begun::Browser { .. } | Begun::Device { .. }) => Err(RenewError::NeedsUser(
+                    format!("{refused}; log in again through the browser"),
+                )),
                 Err(Error::Unreachable(m)) => Err(RenewError::Transient(m)),
                 Err(e) => Err(RenewError::NeedsUser(format!(
                     "{refused}; logging in again failed: {e}"

@@ -4,10 +4,13 @@
 //! drives them; the hosts only show what a [`LoginStep`] asks for.
 
 pub mod avassa;
+pub mod github;
+pub mod oidc;
 
 use crate::error::{Error, Result};
+use crate::flows::DEEP_LINK_CALLBACK;
 use crate::flows::{AcceptedRedirect, RedirectHub};
-use crate::model::{LoginKind, Profile, Server};
+use crate::model::{LoginKind, LoginPrompt, Profile, RedirectMode, Server};
 use crate::renewal::BoxFuture;
 use crate::service::{Latchkey, SummaryItem};
 use crate::tokens::{self as tok, IssuedToken};
@@ -24,6 +27,20 @@ pub struct LoginInput {
     /// Keep the password in the keyring for silent re-login.
     pub remember_password: bool,
     pub otp: Option<String>,
+    /// The host receives `latchkey://` redirects (the app does, the CLI
+    /// does not): browser logins may come back by deep link.
+    pub deep_link: bool,
+}
+
+/// How a browser or device login ended, announced on
+/// [`Latchkey::login_outcomes`].
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct LoginOutcome {
+    pub profile_id: i64,
+    pub profile: String,
+    pub tenant: Option<String>,
+    pub accepted: bool,
+    pub message: String,
 }
 
 /// Where a login stands after a call.
@@ -48,6 +65,18 @@ pub enum LoginStep {
         profile: String,
         tenant: Option<String>,
         url: String,
+        /// Where the browser comes back to: the URI to register with the
+        /// provider when it wants it exact.
+        redirect_uri: String,
+    },
+    /// Device flow: the user types `user_code` at `verification_uri` (opened
+    /// in the browser); Latchkey polls until approved, denied or expired.
+    Device {
+        profile: String,
+        tenant: Option<String>,
+        user_code: String,
+        verification_uri: String,
+        expires_at: String,
     },
 }
 
@@ -58,6 +87,9 @@ pub struct LoginContext<'a> {
     pub tenant: Option<&'a str>,
     pub vault: &'a Vault,
     pub redirects: &'a RedirectHub,
+    /// For browser logins: where the browser must come back to (a deep link
+    /// or this login's loopback listener).
+    pub redirect_uri: Option<&'a str>,
     pub now: OffsetDateTime,
 }
 
@@ -66,8 +98,17 @@ pub enum Begun {
     Issued(IssuedToken),
     NeedsOtp(String),
     /// Open this URL in the browser; the provider registered the login with
-    /// the redirect hub.
-    Browser(String),
+    /// the redirect hub for `redirect_uri`.
+    Browser {
+        url: String,
+        redirect_uri: String,
+    },
+    /// Show the code and open the page; then [`Provider::poll_device`].
+    Device {
+        user_code: String,
+        verification_uri: String,
+        expires_at: OffsetDateTime,
+    },
 }
 
 /// A login kind's protocol.
@@ -91,6 +132,11 @@ pub trait Provider: Send + Sync {
         })
     }
 
+    /// Polls a device login this provider began until it ends.
+    fn poll_device<'a>(&'a self, _ctx: LoginContext<'a>) -> BoxFuture<'a, Result<IssuedToken>> {
+        Box::pin(async { Err(Error::Internal("this login kind has no device flow".into())) })
+    }
+
     /// What the server says about a stored token (tenant, policies, TTLs), for
     /// the detail view; an error when the server no longer accepts it, which
     /// makes this the validity probe. Login kinds without one answer empty.
@@ -112,6 +158,9 @@ struct OtpChallenge {
 
 const OTP_WAIT: Duration = Duration::minutes(5);
 
+/// How long a browser or device login waits for the user.
+pub const LOGIN_WAIT: Duration = crate::flows::DEFAULT_LOGIN_DEADLINE;
+
 /// The providers and the logins waiting for an OTP.
 #[derive(Clone, Default)]
 pub struct Providers {
@@ -127,6 +176,14 @@ impl Providers {
         for login in avassa::LOGINS {
             p.by_login.insert(*login, Arc::clone(&avassa));
         }
+        let github: Arc<dyn Provider> = Arc::new(github::GitHub::default());
+        for login in github::LOGINS {
+            p.by_login.insert(*login, Arc::clone(&github));
+        }
+        let oidc: Arc<dyn Provider> = Arc::new(oidc::Oidc::default());
+        for login in oidc::LOGINS {
+            p.by_login.insert(*login, Arc::clone(&oidc));
+        }
         p
     }
 }
@@ -134,9 +191,19 @@ impl Providers {
 /// The renewers of the built-in login kinds that renew.
 pub fn builtin_renewers() -> HashMap<LoginKind, Arc<dyn crate::renewal::Renewer>> {
     let avassa: Arc<dyn crate::renewal::Renewer> = Arc::new(avassa::Avassa);
+    let oidc: Arc<dyn crate::renewal::Renewer> = Arc::new(oidc::Oidc::default());
     avassa::LOGINS
         .iter()
         .map(|l| (*l, Arc::clone(&avassa)))
+        .chain(oidc::LOGINS.iter().map(|l| (*l, Arc::clone(&oidc))))
+        .chain({
+            let github: Arc<dyn crate::renewal::Renewer> = Arc::new(github::GitHub::default());
+            github::LOGINS
+                .iter()
+                .filter(|l| **l != LoginKind::GithubKontinuous)
+                .map(move |l| (*l, Arc::clone(&github)))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -156,6 +223,59 @@ impl Latchkey {
             )
         })?;
         let (server, tenant) = self.server_and_tenant(profile).await?;
+        let mut loopback = None;
+        let redirect_uri = if profile.login.spec().prompt == LoginPrompt::Browser
+            && profile.login != LoginKind::GithubDevice
+        {
+            let deep = match profile.settings.redirect {
+                Some(RedirectMode::DeepLink) => {
+                    if !input.deep_link {
+                        return Err(Error::invalid(
+                            "redirect",
+                            format!(
+                                "'{}' comes back by deep link, which only the Latchkey app receives: log in from the window, or set its redirect to loopback",
+                                profile.name
+                            ),
+                        ));
+                    }
+                    true
+                }
+                Some(RedirectMode::Loopback) => false,
+                None => {
+                    input.deep_link
+                        && profile
+                            .settings
+                            .redirect_uri
+                            .as_deref()
+                            .is_none_or(|u| u.starts_with("latchkey:"))
+                }
+            };
+            if deep {
+                Some(
+                    profile
+                        .settings
+                        .redirect_uri
+                        .clone()
+                        .filter(|u| u.starts_with("latchkey:"))
+                        .unwrap_or_else(|| DEEP_LINK_CALLBACK.to_string()),
+                )
+            } else {
+                let port = profile
+                    .settings
+                    .redirect_uri
+                    .as_deref()
+                    .and_then(|u| url::Url::parse(u).ok())
+                    .filter(|u| u.scheme() == "http")
+                    .and_then(|u| u.port())
+                    .unwrap_or(0);
+                let l = crate::loopback::Loopback::bind(port).await?;
+                let uri = l.redirect_uri().to_string();
+                loopback = Some(l);
+                Some(uri)
+            }
+        } else {
+            None
+        };
         if input.password.is_none() {
             input.password = self.secret(profile.id, SecretSlot::Password).await?;
         }
@@ -168,17 +288,44 @@ impl Latchkey {
                     tenant: tenant.as_deref(),
                     vault: self.vault(),
                     redirects: self.redirects(),
+                    redirect_uri: redirect_uri.as_deref(),
                     now,
                 },
                 &input,
             )
             .await?;
         match begun {
-            Begun::Browser(url) => Ok(LoginStep::Browser {
-                profile: profile.name.clone(),
-                tenant,
-                url,
-            }),
+            Begun::Browser { url, redirect_uri } => {
+                if let Some(l) = loopback {
+                    l.spawn(self.clone(), profile.id, LOGIN_WAIT.unsigned_abs());
+                }
+                Ok(LoginStep::Browser {
+                    profile: profile.name.clone(),
+                    tenant,
+                    url,
+                    redirect_uri,
+                })
+            }
+            Begun::Device {
+                user_code,
+                verification_uri,
+                expires_at,
+            } => {
+                // Registered like a browser login so that Cancel and a newer
+                // login end the polling.
+                self.redirects()
+                    .begin(profile.id, "device:", expires_at - now, None, None);
+                let core = self.clone();
+                let profile_id = profile.id;
+                tokio::spawn(async move { core.poll_device_and_announce(profile_id).await });
+                Ok(LoginStep::Device {
+                    profile: profile.name.clone(),
+                    tenant,
+                    user_code,
+                    verification_uri,
+                    expires_at: tok::rfc3339(expires_at),
+                })
+            }
             Begun::NeedsOtp(message) => {
                 self.providers.otp.lock().expect("otp lock").insert(
                     profile.id,
@@ -240,6 +387,7 @@ impl Latchkey {
                     tenant: tenant.as_deref(),
                     vault: self.vault(),
                     redirects: self.redirects(),
+                    redirect_uri: None,
                     now: self.clock().now(),
                 },
                 &token,
@@ -289,6 +437,7 @@ impl Latchkey {
                     tenant: tenant.as_deref(),
                     vault: self.vault(),
                     redirects: self.redirects(),
+                    redirect_uri: None,
                     now: self.clock().now(),
                 },
                 &redirect,
@@ -307,6 +456,108 @@ impl Latchkey {
             tenant,
             expires_at,
         })
+    }
+
+    /// Polls a device login until it ends, stores the token and announces
+    /// the outcome; stops quietly when the user cancels.
+    async fn poll_device_and_announce(&self, profile_id: i64) {
+        let poll = async {
+            let profile = self.profile_by_id(profile_id).await?;
+            let provider = self
+                .providers
+                .by_login
+                .get(&profile.login)
+                .cloned()
+                .ok_or_else(|| Error::Internal(format!("no provider for {}", profile.login)))?;
+            let (server, tenant) = self.server_and_tenant(&profile).await?;
+            let issued = provider
+                .poll_device(LoginContext {
+                    profile: &profile,
+                    server: &server,
+                    tenant: tenant.as_deref(),
+                    vault: self.vault(),
+                    redirects: self.redirects(),
+                    redirect_uri: None,
+                    now: self.clock().now(),
+                })
+                .await?;
+            let expires_at = issued.expires_at.map(tok::rfc3339);
+            self.record_issued(
+                &profile,
+                issued,
+                "issued",
+                Some("logged in with a device code"),
+            )
+            .await?;
+            Ok(LoginStep::Done {
+                profile: profile.name,
+                tenant,
+                expires_at,
+            })
+        };
+        let cancelled = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                if !self.redirects().waiting().contains(&profile_id) {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            result = poll => {
+                self.redirects().cancel(profile_id);
+                self.announce(profile_id, result).await;
+            }
+            () = cancelled => {}
+        }
+    }
+
+    /// Announcements of how browser and device logins end.
+    pub fn login_outcomes(&self) -> tokio::sync::broadcast::Receiver<LoginOutcome> {
+        self.outcomes.subscribe()
+    }
+
+    /// Finishes a login a redirect was accepted for and announces how it
+    /// ended on [`Latchkey::login_outcomes`].
+    pub async fn finish_and_announce(&self, redirect: AcceptedRedirect) -> LoginOutcome {
+        let profile_id = redirect.login.profile_id;
+        let result = self.finish_redirect(redirect).await;
+        self.announce(profile_id, result).await
+    }
+
+    pub(crate) async fn announce(
+        &self,
+        profile_id: i64,
+        result: Result<LoginStep>,
+    ) -> LoginOutcome {
+        let (name, tenant) = match self.profile_by_id(profile_id).await {
+            Ok(p) => {
+                let tenant = self.server_and_tenant(&p).await.ok().and_then(|(_, t)| t);
+                (p.name, tenant)
+            }
+            Err(_) => (format!("profile {profile_id}"), None),
+        };
+        let outcome = match result {
+            Ok(_) => LoginOutcome {
+                profile_id,
+                message: match &tenant {
+                    Some(t) => format!("Logged in {name} · tenant {t}."),
+                    None => format!("Logged in {name}."),
+                },
+                profile: name,
+                tenant,
+                accepted: true,
+            },
+            Err(err) => LoginOutcome {
+                profile_id,
+                message: format!("The login of {name} failed: {err}"),
+                profile: name,
+                tenant,
+                accepted: false,
+            },
+        };
+        let _ = self.outcomes.send(outcome.clone());
+        outcome
     }
 
     /// [`Latchkey::login`] by profile id, for the window.

@@ -1,0 +1,124 @@
+//! What the OAuth and OpenID Connect providers share: the `oauth2` /
+//! `openidconnect` crates' HTTP client on top of the server's own client
+//! (private CA, no redirects, timeouts), and their errors turned into ours
+//! with the provider's own words.
+
+use crate::error::Error;
+use crate::model::Server;
+use oauth2::{ErrorResponse, HttpRequest, HttpResponse, RequestTokenError};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A transport failure inside an OAuth request.
+#[derive(Debug)]
+pub struct Transport(pub String);
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Transport {}
+
+type HttpFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, Transport>> + Send>>;
+
+/// The HTTP client the `oauth2` crates call, for one server.
+pub fn http_client(server: &Server) -> Result<impl Fn(HttpRequest) -> HttpFuture, Error> {
+    let client = crate::http::client_for(server)?;
+    let server = server.clone();
+    Ok(move |request: HttpRequest| -> HttpFuture {
+        let client = client.clone();
+        let server = server.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let mut req = client
+                .request(parts.method, parts.uri.to_string())
+                .body(body);
+            for (name, value) in &parts.headers {
+                req = req.header(name, value);
+            }
+            let res = req
+                .send()
+                .await
+                .map_err(|e| Transport(crate::http::transport_error(&server, &e).to_string()))?;
+            let status = res.status();
+            let headers = res.headers().clone();
+            let body = res
+                .bytes()
+                .await
+                .map_err(|e| Transport(crate::http::transport_error(&server, &e).to_string()))?;
+            // GitHub answers token errors (and the device flow's "pending")
+            // with HTTP 200 (protocols §1.7.2): make them the 400 that OAuth
+            // clients expect, so they are read as errors, not as tokens.
+            let status = if status == http::StatusCode::OK && is_error_body(&body) {
+                http::StatusCode::BAD_REQUEST
+            } else {
+                status
+            };
+            let mut builder = http::Response::builder().status(status);
+            for (name, value) in &headers {
+                builder = builder.header(name, value);
+            }
+            builder
+                .body(body.to_vec())
+                .map_err(|e| Transport(e.to_string()))
+        })
+    })
+}
+
+fn is_error_body(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("error").is_some() && v.get("access_token").is_none())
+}
+
+/// A token request's failure as an [`Error`]: the provider's `error` and
+/// `error_description` as it wrote them, transport failures as unreachable.
+pub fn token_error<T: ErrorResponse + 'static>(
+    what: &str,
+    err: RequestTokenError<Transport, T>,
+) -> Error {
+    match err {
+        RequestTokenError::ServerResponse(resp) => {
+            let text = serde_json::to_value(&resp)
+                .ok()
+                .map(|v| {
+                    let code = v.get("error").and_then(|e| e.as_str()).unwrap_or("error");
+                    match v.get("error_description").and_then(|e| e.as_str()) {
+                        Some(d) => format!("{code}: {d}"),
+                        None => code.to_string(),
+                    }
+                })
+                .unwrap_or_else(|| resp.to_string());
+            Error::ServerRefused {
+                status: None,
+                field: None,
+                message: format!("{what} refused: {text}"),
+            }
+        }
+        RequestTokenError::Request(t) => Error::Unreachable(t.0),
+        RequestTokenError::Parse(e, body) => Error::ServerRefused {
+            status: None,
+            field: None,
+            message: format!(
+                "{what}: the answer is not what OAuth expects ({e}): {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            ),
+        },
+        RequestTokenError::Other(m) => Error::ServerRefused {
+            status: None,
+            field: None,
+            message: format!("{what}: {m}"),
+        },
+    }
+}
+
+/// Whether a token error is the provider saying the grant is gone for good
+/// (`invalid_grant`: refresh token revoked, rotated or expired).
+pub fn is_invalid_grant(err: &Error) -> bool {
+    matches!(err, Error::ServerRefused { message, .. } if message.contains("invalid_grant") || message.contains("bad_refresh_token"))
+}

@@ -1,0 +1,379 @@
+//! GitHub and Kontinuous logins against the sandbox: the Kontinuous login
+//! through GitHub's authorize page with the state checked here (Kontinuous
+//! does not), the fallback to the documented `/api/v1/login/github`, its
+//! errors, the JWT stored with no expiry and probed with `/api/v1/pipelines`;
+//! GitHub's web flow with PKCE, a GitHub App's expiring tokens refreshed with
+//! both new tokens stored, and the device flow.
+
+use latchkey_core::clock::ManualClock;
+use latchkey_core::env::Environment;
+use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::providers::{LoginInput, LoginStep};
+use latchkey_core::renewal::LifecycleEvent;
+use latchkey_core::tokens::TokenStatus;
+use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
+use latchkey_core::{ErrorCode, Latchkey};
+use latchkey_sandbox::github as gh;
+use latchkey_sandbox::kontinuous::LoginPath;
+use latchkey_sandbox::Sandbox;
+use std::sync::Arc;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
+
+struct World {
+    _dir: tempfile::TempDir,
+    clock: ManualClock,
+    vault: Vault,
+    core: Latchkey,
+    sandbox: Sandbox,
+    browser: reqwest::Client,
+}
+
+async fn world() -> World {
+    let clock = ManualClock::new(T0);
+    let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = Environment {
+        data_dir: dir.path().to_path_buf(),
+        keyring_service: "unused".into(),
+    };
+    let vault = Vault::memory();
+    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    for (name, kind, url) in [
+        ("kontinuous", "kontinuous", sandbox.url_of("kontinuous")),
+        ("gh", "github", sandbox.url_of("github")),
+    ] {
+        core.add_server(&ServerInput {
+            name: name.into(),
+            kind: kind.into(),
+            url,
+            ca_pem: None,
+        })
+        .await
+        .unwrap();
+    }
+    World {
+        _dir: dir,
+        clock,
+        vault,
+        core,
+        sandbox,
+        browser: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+impl World {
+    async fn kontinuous_profile(&self) -> i64 {
+        self.core
+            .add_profile(&ProfileInput {
+                name: "ci".into(),
+                server: "kontinuous".into(),
+                login: "github-kontinuous".into(),
+                settings: ProfileSettings {
+                    client_id: Some(gh::CLIENT_ID.into()),
+                    issuer: Some(self.sandbox.url_of("github")),
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    async fn token(&self, id: i64, slot: SecretSlot) -> Option<String> {
+        self.vault
+            .get(SecretKey::new(id, slot))
+            .await
+            .unwrap()
+            .map(|s| s.expose().to_string())
+    }
+
+    /// Logs in through the deep link: the browser part played over HTTP.
+    async fn browser_login(&self, name: &str) -> latchkey_core::Result<LoginStep> {
+        let step = self
+            .core
+            .login(
+                name,
+                LoginInput {
+                    deep_link: true,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let LoginStep::Browser { url, .. } = step else {
+            panic!("{step:?}")
+        };
+        let res = self.browser.get(&url).send().await.unwrap();
+        assert!(res.status().is_redirection(), "{}", res.status());
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        let accepted = self.core.redirects().route(&location).unwrap();
+        self.core.finish_redirect(accepted).await
+    }
+}
+
+#[tokio::test]
+async fn kontinuous_login_stores_its_jwt_with_no_expiry_and_the_probe_accepts_it() {
+    let w = world().await;
+    let id = w.kontinuous_profile().await;
+    let step = w
+        .core
+        .login(
+            "ci",
+            LoginInput {
+                deep_link: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let LoginStep::Browser { url, .. } = step else {
+        panic!("{step:?}")
+    };
+    let url = url::Url::parse(&url).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["scope"], "user repo admin:repo_hook");
+    assert!(
+        !q.contains_key("code_challenge"),
+        "Kontinuous cannot forward a PKCE verifier, so none is sent"
+    );
+    let location = w.browser.get(url.as_str()).send().await.unwrap().headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let accepted = w.core.redirects().route(&location).unwrap();
+    let step = w.core.finish_redirect(accepted).await.unwrap();
+    assert!(
+        matches!(
+            step,
+            LoginStep::Done {
+                expires_at: None,
+                ..
+            }
+        ),
+        "{step:?}"
+    );
+    assert_eq!(
+        w.sandbox.kontinuous().last_login_content_type().as_deref(),
+        Some("application/json")
+    );
+    let jwt = w.token(id, SecretSlot::AccessToken).await.unwrap();
+    let view = w.core.profile_view(id).await.unwrap();
+    assert_eq!(view.status, TokenStatus::Unknown);
+    let detail = w.core.credential(id).await.unwrap();
+    assert!(detail.tokens[0]
+        .summary
+        .iter()
+        .any(|s| s.name == "user_id" && s.value == "github|583231"));
+    assert!(
+        !detail.tokens[0]
+            .summary
+            .iter()
+            .any(|s| s.value.contains("gh") && s.name != "user_id"),
+        "the GitHub token inside the JWT is never shown: {:?}",
+        detail.tokens[0].summary
+    );
+    assert!(jwt.starts_with("eyJ"));
+    let probe = w.core.token_info(id).await.unwrap();
+    assert_eq!(probe[0].name, "pipelines");
+
+    // The GitHub token inside is revoked: the probe says to log in again.
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64_decode(jwt.split('.').nth(1).unwrap())).unwrap();
+    let inner = claims["identities"][0]["access_token"].as_str().unwrap();
+    assert!(w.sandbox.github().revoke(inner));
+    let err = w.core.token_info(id).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::LoginRequired, "{err}");
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn kontinuous_falls_back_to_the_documented_path_and_reports_a_spent_code() {
+    let w = world().await;
+    w.sandbox.kontinuous().set_login_path(LoginPath::ApiV1);
+    let id = w.kontinuous_profile().await;
+    let step = w.browser_login("ci").await.unwrap();
+    assert!(matches!(step, LoginStep::Done { .. }));
+    assert!(w.token(id, SecretSlot::AccessToken).await.is_some());
+
+    // A code GitHub no longer takes: Kontinuous' own words, and what to do.
+    let kept = w.token(id, SecretSlot::AccessToken).await.unwrap();
+    let step = w
+        .core
+        .login(
+            "ci",
+            LoginInput {
+                deep_link: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let LoginStep::Browser { url, .. } = step else {
+        panic!()
+    };
+    let location = w.browser.get(&url).send().await.unwrap().headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    // Someone already traded this code (it is single use at GitHub).
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    w.sandbox
+        .github()
+        .exchange_code(gh::CLIENT_ID, gh::CLIENT_SECRET, &code, None)
+        .unwrap();
+    let accepted = w.core.redirects().route(&location).unwrap();
+    let err = w.core.finish_redirect(accepted).await.unwrap_err();
+    assert!(
+        err.to_string().contains("Access Token is empty")
+            && err.to_string().contains("log in again"),
+        "{err}"
+    );
+    assert_eq!(w.token(id, SecretSlot::AccessToken).await.unwrap(), kept);
+}
+
+#[tokio::test]
+async fn a_github_app_login_uses_pkce_and_its_refresh_stores_both_new_tokens() {
+    let w = world().await;
+    let p = w
+        .core
+        .add_profile(&ProfileInput {
+            name: "me".into(),
+            server: "gh".into(),
+            login: "github".into(),
+            settings: ProfileSettings {
+                client_id: Some(gh::APP_CLIENT_ID.into()),
+                ..Default::default()
+            },
+            secret: Some(SecretInput(Secret::new(gh::APP_CLIENT_SECRET))),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let step = w.browser_login("me").await.unwrap();
+    assert!(matches!(step, LoginStep::Done { .. }), "{step:?}");
+    let access = w.token(p.id, SecretSlot::AccessToken).await.unwrap();
+    let refresh = w.token(p.id, SecretSlot::RefreshToken).await.unwrap();
+    assert!(access.starts_with("ghu_") && refresh.starts_with("ghr_"));
+    let detail = w.core.credential(p.id).await.unwrap();
+    assert!(detail.tokens[0]
+        .summary
+        .iter()
+        .any(|s| s.name == "login" && s.value == gh::USER_LOGIN));
+
+    w.clock.advance(Duration::hours(8) - Duration::minutes(5));
+    let events = w.core.run_due().await.unwrap();
+    assert!(
+        matches!(&events[..], [LifecycleEvent::Renewed { .. }]),
+        "{events:?}"
+    );
+    let new_access = w.token(p.id, SecretSlot::AccessToken).await.unwrap();
+    let new_refresh = w.token(p.id, SecretSlot::RefreshToken).await.unwrap();
+    assert_ne!(new_access, access);
+    assert_ne!(new_refresh, refresh);
+    assert!(!w.sandbox.github().is_valid(&access), "the old token died");
+    assert!(w.sandbox.github().is_valid(&new_access));
+}
+
+#[tokio::test]
+async fn a_denied_github_login_says_so_and_stores_nothing() {
+    let w = world().await;
+    let id = w.kontinuous_profile().await;
+    w.sandbox.github().deny_next();
+    let err = w.browser_login("ci").await.unwrap_err();
+    assert!(err.to_string().contains("access_denied"), "{err}");
+    assert!(w.token(id, SecretSlot::AccessToken).await.is_none());
+}
+
+#[tokio::test]
+async fn the_device_flow_shows_a_code_polls_and_stores_the_token_once_approved() {
+    let w = world().await;
+    w.sandbox.github().set_device_interval(0);
+    let p = w
+        .core
+        .add_profile(&ProfileInput {
+            name: "dev".into(),
+            server: "gh".into(),
+            login: "github-device".into(),
+            settings: ProfileSettings {
+                client_id: Some(gh::CLIENT_ID.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut outcomes = w.core.login_outcomes();
+    let step = w.core.login("dev", LoginInput::default()).await.unwrap();
+    let LoginStep::Device {
+        user_code,
+        verification_uri,
+        ..
+    } = step
+    else {
+        panic!("{step:?}")
+    };
+    assert_eq!(user_code.len(), 9, "{user_code}");
+    assert!(verification_uri.ends_with("/github/login/device"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        w.token(p.id, SecretSlot::AccessToken).await.is_none(),
+        "pending"
+    );
+    assert!(w.sandbox.github().approve_device(&user_code));
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(20), outcomes.recv())
+        .await
+        .expect("announced")
+        .unwrap();
+    assert!(outcome.accepted, "{outcome:?}");
+    let token = w.token(p.id, SecretSlot::AccessToken).await.unwrap();
+    assert!(w.sandbox.github().is_valid(&token));
+
+    // Denied: announced as refused, nothing new stored.
+    let step = w.core.login("dev", LoginInput::default()).await.unwrap();
+    let LoginStep::Device { user_code, .. } = step else {
+        panic!()
+    };
+    assert!(w.sandbox.github().deny_device(&user_code));
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(20), outcomes.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!outcome.accepted);
+    assert!(
+        outcome.message.contains("access_denied"),
+        "{}",
+        outcome.message
+    );
+    assert_eq!(w.token(p.id, SecretSlot::AccessToken).await.unwrap(), token);
+
+    // Disabled device flow: what to do.
+    w.sandbox.github().set_device_flow(false);
+    let err = w
+        .core
+        .login("dev", LoginInput::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("enable the device flow"), "{err}");
+}

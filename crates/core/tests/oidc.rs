@@ -1,0 +1,428 @@
+//! Generic OpenID Connect and Auth0 logins against the sandbox's provider, on
+//! one hand-set clock: the loopback and deep-link redirects, PKCE and nonce,
+//! the ID token checked against the JWKS (fetched again after a key
+//! rotation), the RFC 9207 `iss` check, a denied login, a late redirect,
+//! refresh with rotation, a revoked grant turning into a reminder, and a
+//! provider that is down keeping the stored token.
+
+use latchkey_core::clock::{Clock, ManualClock};
+use latchkey_core::env::Environment;
+use latchkey_core::flows::RedirectRefused;
+use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::providers::{LoginInput, LoginOutcome, LoginStep};
+use latchkey_core::renewal::LifecycleEvent;
+use latchkey_core::tokens::TokenStatus;
+use latchkey_core::vault::{SecretKey, SecretSlot, Vault};
+use latchkey_core::{ErrorCode, Latchkey};
+use latchkey_sandbox::oidc as sb;
+use latchkey_sandbox::Sandbox;
+use std::sync::Arc;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
+
+struct World {
+    _dir: tempfile::TempDir,
+    clock: ManualClock,
+    vault: Vault,
+    core: Latchkey,
+    sandbox: Sandbox,
+    browser: reqwest::Client,
+}
+
+async fn world() -> World {
+    let clock = ManualClock::new(T0);
+    let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = Environment {
+        data_dir: dir.path().to_path_buf(),
+        keyring_service: "unused".into(),
+    };
+    let vault = Vault::memory();
+    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    for (name, kind, url) in [
+        ("idp", "oidc", sandbox.url_of("oidc")),
+        ("auth0", "auth0", sandbox.url_of("auth0")),
+    ] {
+        core.add_server(&ServerInput {
+            name: name.into(),
+            kind: kind.into(),
+            url,
+            ca_pem: None,
+        })
+        .await
+        .unwrap();
+    }
+    World {
+        _dir: dir,
+        clock,
+        vault,
+        core,
+        sandbox,
+        browser: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+impl World {
+    async fn profile(
+        &self,
+        name: &str,
+        server: &str,
+        login: &str,
+        settings: ProfileSettings,
+    ) -> i64 {
+        self.core
+            .add_profile(&ProfileInput {
+                name: name.into(),
+                server: server.into(),
+                login: login.into(),
+                settings,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    async fn secret(&self, id: i64, slot: SecretSlot) -> Option<String> {
+        self.vault
+            .get(SecretKey::new(id, slot))
+            .await
+            .unwrap()
+            .map(|s| s.expose().to_string())
+    }
+
+    /// Starts the login and plays the browser up to the provider's redirect.
+    async fn authorize(&self, name: &str, deep_link: bool) -> (String, String) {
+        let step = self
+            .core
+            .login(
+                name,
+                LoginInput {
+                    deep_link,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let LoginStep::Browser {
+            url, redirect_uri, ..
+        } = step
+        else {
+            panic!("{step:?}")
+        };
+        let res = self.browser.get(&url).send().await.unwrap();
+        assert!(res.status().is_redirection(), "{}: {url}", res.status());
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with(&redirect_uri), "{location}");
+        (location, redirect_uri)
+    }
+
+    /// Follows the redirect to the loopback listener and waits for the outcome.
+    async fn come_back(&self, location: &str) -> LoginOutcome {
+        let mut outcomes = self.core.login_outcomes();
+        let page = self.browser.get(location).send().await.unwrap();
+        assert!(page.status().is_success() || page.status() == 400);
+        tokio::time::timeout(std::time::Duration::from_secs(20), outcomes.recv())
+            .await
+            .expect("the login is announced")
+            .unwrap()
+    }
+}
+
+fn public_client() -> ProfileSettings {
+    ProfileSettings {
+        client_id: Some(sb::PUBLIC_CLIENT_ID.into()),
+        scopes: vec!["openid".into(), "email".into(), "offline_access".into()],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_loopback_login_stores_access_refresh_and_a_validated_id_token() {
+    let w = world().await;
+    let id = w.profile("dev", "idp", "oidc", public_client()).await;
+    let (location, redirect_uri) = w.authorize("dev", false).await;
+    assert!(redirect_uri.starts_with("http://127.0.0.1:"));
+    let query: std::collections::HashMap<_, _> = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(query["iss"], w.sandbox.oidc().issuer(), "RFC 9207 iss sent");
+    let outcome = w.come_back(&location).await;
+    assert!(outcome.accepted, "{outcome:?}");
+
+    let access = w.secret(id, SecretSlot::AccessToken).await.unwrap();
+    assert!(w.sandbox.oidc().is_active(&access));
+    assert!(w.secret(id, SecretSlot::RefreshToken).await.is_some());
+    assert!(w.secret(id, SecretSlot::IdToken).await.is_some());
+    let view = w.core.profile_view(id).await.unwrap();
+    assert_eq!(view.status, TokenStatus::Valid);
+    assert_eq!(view.expires_at.as_deref(), Some("2026-06-01T10:00:00Z"));
+    let detail = w.core.credential(id).await.unwrap();
+    let summary = &detail.tokens[0].summary;
+    assert!(
+        summary
+            .iter()
+            .any(|s| s.name == "email" && s.value == sb::USER_EMAIL),
+        "{summary:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_denied_login_shows_the_providers_error_and_stores_nothing() {
+    let w = world().await;
+    let id = w.profile("dev", "idp", "oidc", public_client()).await;
+    w.sandbox.oidc().deny_next();
+    let (location, _) = w.authorize("dev", false).await;
+    assert!(location.contains("error=access_denied"), "{location}");
+    let outcome = w.come_back(&location).await;
+    assert!(!outcome.accepted);
+    assert!(
+        outcome.message.contains("access_denied"),
+        "{}",
+        outcome.message
+    );
+    assert_eq!(w.secret(id, SecretSlot::AccessToken).await, None);
+}
+
+#[tokio::test]
+async fn a_redirect_naming_another_issuer_is_refused_and_a_late_or_replayed_one_too() {
+    let w = world().await;
+    let id = w.profile("dev", "idp", "oidc", public_client()).await;
+    let (location, _) = w.authorize("dev", true).await;
+    assert!(location.starts_with("latchkey://callback?"));
+    let issuer = w.sandbox.oidc().issuer().to_string();
+    let encoded: String = url::form_urlencoded::byte_serialize(issuer.as_bytes()).collect();
+    let mixed_up = location.replace(&encoded, "https%3A%2F%2Fevil.example");
+    assert_ne!(mixed_up, location);
+    let accepted = w.core.redirects().route(&mixed_up).unwrap();
+    let err = w.core.finish_redirect(accepted).await.unwrap_err();
+    assert!(err.to_string().contains("https://evil.example"), "{err}");
+    assert_eq!(w.secret(id, SecretSlot::AccessToken).await, None);
+    assert_eq!(
+        w.core.redirects().route(&location).unwrap_err(),
+        RedirectRefused::AlreadyUsed,
+        "the state was spent by the refused attempt"
+    );
+
+    // A redirect after the deadline is refused too.
+    let (late, _) = w.authorize("dev", true).await;
+    w.clock.advance(Duration::minutes(11));
+    assert!(matches!(
+        w.core.redirects().route(&late).unwrap_err(),
+        RedirectRefused::Expired(_)
+    ));
+    assert_eq!(w.secret(id, SecretSlot::AccessToken).await, None);
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_the_keys_are_fetched_again_once() {
+    let w = world().await;
+    w.profile("dev", "idp", "oidc", public_client()).await;
+    let (location, _) = w.authorize("dev", true).await;
+    let accepted = w.core.redirects().route(&location).unwrap();
+    w.core.finish_redirect(accepted).await.unwrap();
+    let before = w.sandbox.oidc().signing_kid();
+    w.sandbox.oidc().rotate_key();
+    assert_ne!(w.sandbox.oidc().signing_kid(), before);
+    // Discovery and keys are cached from the first login; the new kid is
+    // unknown to them until they are fetched again.
+    let (location, _) = w.authorize("dev", true).await;
+    let accepted = w.core.redirects().route(&location).unwrap();
+    let step = w.core.finish_redirect(accepted).await.unwrap();
+    assert!(matches!(step, LoginStep::Done { .. }), "{step:?}");
+}
+
+#[tokio::test]
+async fn refresh_rotates_the_refresh_token_and_a_revoked_grant_asks_the_user() {
+    let w = world().await;
+    w.sandbox.oidc().set_access_ttl(Duration::minutes(30));
+    let id = w.profile("dev", "idp", "oidc", public_client()).await;
+    let (location, _) = w.authorize("dev", true).await;
+    let accepted = w.core.redirects().route(&location).unwrap();
+    w.core.finish_redirect(accepted).await.unwrap();
+    let first_refresh = w.secret(id, SecretSlot::RefreshToken).await.unwrap();
+    let first_access = w.secret(id, SecretSlot::AccessToken).await.unwrap();
+
+    // Five minutes before expiry.
+    w.clock.advance(Duration::minutes(25));
+    let events = w.core.run_due().await.unwrap();
+    assert!(
+        matches!(&events[..], [LifecycleEvent::Renewed { .. }]),
+        "{events:?}"
+    );
+    let second_refresh = w.secret(id, SecretSlot::RefreshToken).await.unwrap();
+    assert_ne!(second_refresh, first_refresh, "the refresh token rotated");
+    assert_ne!(
+        w.secret(id, SecretSlot::AccessToken).await.unwrap(),
+        first_access
+    );
+    assert_eq!(w.sandbox.oidc().refreshes(), 1);
+
+    // The provider revokes the grant: the next renewal asks the user, once.
+    w.sandbox.oidc().revoke_all_refresh_tokens();
+    w.clock.set(w.core.next_deadline().await.unwrap().unwrap());
+    let events = w.core.run_due().await.unwrap();
+    assert!(
+        matches!(
+            &events[..],
+            [LifecycleEvent::RenewalFailed {
+                retrying: false,
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+    let refreshes = w.sandbox.oidc().refreshes();
+    for _ in 0..10 {
+        w.clock.advance(Duration::minutes(1));
+        w.core.run_due().await.unwrap();
+    }
+    assert_eq!(w.sandbox.oidc().refreshes(), refreshes, "no retry loop");
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_fails_the_renewal_and_keeps_the_token() {
+    let w = world().await;
+    let id = w.profile("dev", "idp", "oidc", public_client()).await;
+    let (location, _) = w.authorize("dev", true).await;
+    let accepted = w.core.redirects().route(&location).unwrap();
+    w.core.finish_redirect(accepted).await.unwrap();
+    let kept = w.secret(id, SecretSlot::AccessToken).await.unwrap();
+    w.sandbox.oidc().set_down(true);
+    w.clock.advance(Duration::minutes(55));
+    let events = w.core.run_due().await.unwrap();
+    assert!(
+        matches!(
+            &events[..],
+            [LifecycleEvent::RenewalFailed { retrying: true, .. }]
+        ),
+        "{events:?}"
+    );
+    assert_eq!(w.secret(id, SecretSlot::AccessToken).await.unwrap(), kept);
+
+    // Logging in while it is down says so.
+    let fresh = w.world_profile_login_error().await;
+    assert!(
+        fresh.contains("503") || fresh.contains("temporarily_unavailable"),
+        "{fresh}"
+    );
+}
+
+impl World {
+    async fn world_profile_login_error(&self) -> String {
+        self.profile("other", "idp", "oidc", public_client()).await;
+        // A fresh issuer lookup is needed: a new Latchkey has no cache.
+        let err = self
+            .core
+            .login("other", LoginInput::default())
+            .await
+            .err()
+            .map(|e| e.to_string());
+        match err {
+            Some(e) => e,
+            None => {
+                // Discovery was cached; the provider's authorize page is down.
+                let step = self
+                    .core
+                    .login("other", LoginInput::default())
+                    .await
+                    .unwrap();
+                let LoginStep::Browser { url, .. } = step else {
+                    panic!()
+                };
+                self.browser
+                    .get(&url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn auth0_sends_the_audience_and_gets_a_refresh_token_with_offline_access() {
+    let w = world().await;
+    // Auth0 wants the exact redirect URI registered: a fixed loopback port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    w.sandbox.auth0().register_redirect_uri(redirect.clone());
+    let id = w
+        .profile(
+            "tenant",
+            "auth0",
+            "auth0",
+            ProfileSettings {
+                client_id: Some(sb::AUTH0_CLIENT_ID.into()),
+                audience: Some("https://api.kontinuous.example".into()),
+                redirect_uri: Some(redirect.clone()),
+                ..Default::default()
+            },
+        )
+        .await;
+    let (location, redirect_uri) = w.authorize("tenant", false).await;
+    assert_eq!(redirect_uri, redirect);
+    let outcome = w.come_back(&location).await;
+    assert!(outcome.accepted, "{outcome:?}");
+    assert!(
+        w.secret(id, SecretSlot::RefreshToken).await.is_some(),
+        "offline_access is asked by default for Auth0"
+    );
+    let detail = w.core.credential(id).await.unwrap();
+    let aud = detail.tokens[0]
+        .summary
+        .iter()
+        .find(|s| s.name == "aud")
+        .map(|s| s.value.clone())
+        .unwrap_or_default();
+    assert!(aud.contains("https://api.kontinuous.example"), "{aud}");
+
+    // An unregistered loopback port is refused by Auth0 on its own page.
+    w.core
+        .update_profile(
+            id,
+            &ProfileInput {
+                name: "tenant".into(),
+                server: "auth0".into(),
+                login: "auth0".into(),
+                settings: ProfileSettings {
+                    client_id: Some(sb::AUTH0_CLIENT_ID.into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let step = w.core.login("tenant", LoginInput::default()).await.unwrap();
+    let LoginStep::Browser { url, .. } = step else {
+        panic!()
+    };
+    let res = w.browser.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 400, "no redirect to an unregistered URI");
+    let _ = w.clock.now();
+    let err = w
+        .core
+        .login("missing", LoginInput::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+}
