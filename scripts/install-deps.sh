@@ -37,3 +37,9 @@ fi
 if [ "$want_test" = 1 ] && ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   cargo install tauri-driver --locked --version 2.1.0
 fi
+
+# The certified OpenID provider the OIDC integration test starts on loopback.
+oidc_dir=tests/oidc-provider
+if [ "$want_test" = 1 ] && { [ ! -d "$oidc_dir/node_modules" ] || [ "$oidc_dir/package-lock.json" -nt "$oidc_dir/node_modules/.package-lock.json" ]; }; then
+  (cd "$oidc_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

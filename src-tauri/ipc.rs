@@ -7,7 +7,7 @@
 use crate::shell::Shell;
 use latchkey_core::inspector::{KeyInput, TokenSource};
 use latchkey_core::model::{Profile, ProfileInput, Server, ServerInput, Tenant};
-use latchkey_core::providers::{LoginInput, LoginStep};
+use latchkey_core::providers::{LoginInput, LoginStep, LogoutReport};
 use latchkey_core::service::SummaryItem;
 use latchkey_core::settings::AppSettings;
 use latchkey_core::vault::SecretInput;
@@ -344,16 +344,27 @@ pub async fn token_info(shell: State<'_, Shell>, profile_id: i64) -> Reply<Vec<S
     Ok(shell.core.token_info(profile_id).await?)
 }
 
-/// Forgets a profile's tokens (the configured secrets stay).
+/// Logs a profile out: revokes at the server where the login kind can, then
+/// forgets the tokens (the configured secrets stay). When the provider has
+/// an end-session page, it is opened in the browser too.
 #[tauri::command]
 #[specta::specta]
-pub async fn logout(app: AppHandle, shell: State<'_, Shell>, profile_id: i64) -> Reply<()> {
-    shell
-        .core
-        .forget_tokens(profile_id, "forgotten locally")
-        .await?;
+pub async fn logout(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    profile_id: i64,
+) -> Reply<LogoutReport> {
+    let mut report = shell.core.logout(profile_id).await?;
+    if let Some(url) = &report.end_session_url {
+        match crate::redirect::open_browser(&app, url) {
+            Ok(()) => report
+                .message
+                .push_str(" The provider's sign-out page was opened in the browser."),
+            Err(e) => report.message.push_str(&format!(" {e}")),
+        }
+    }
     shell.changed(&app).await;
-    Ok(())
+    Ok(report)
 }
 
 /// What is in a token (pasted, or a profile's stored one): header and claims

@@ -272,11 +272,11 @@ async fn token(core: &Latchkey, name: &str, format: TokenFormat) -> Result<(), E
 
 async fn logout(core: &Latchkey, name: &str) -> Result<(), Error> {
     let profile = core.profile_named(name).await?;
-    core.forget_tokens(profile.id, "forgotten locally").await?;
-    eprintln!(
-        "forgot the tokens of {name}; {} has no revocation Latchkey can call, so a copy made elsewhere stays valid until it expires",
-        profile.login
-    );
+    let report = core.logout(profile.id).await?;
+    eprintln!("{}", report.message);
+    if let Some(url) = report.end_session_url {
+        eprintln!("To end your session at the provider too, open:\n\n  {url}\n");
+    }
     Ok(())
 }
 

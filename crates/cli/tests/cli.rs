@@ -377,7 +377,11 @@ fn token_prints_a_valid_token_in_each_format_and_says_when_to_log_in() {
 
     let out = home.run(&["logout", "api-user"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("forgot"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Forgot the tokens of api-user"),
+        "{}",
+        stderr(&out)
+    );
     let out = home.run(&["token", "api-user"]);
     assert_eq!(out.status.code(), Some(3), "the user must log in");
     assert!(stderr(&out).contains("not logged in"), "{}", stderr(&out));

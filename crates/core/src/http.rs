@@ -38,11 +38,20 @@ pub fn transport_error(server: &Server, err: &reqwest::Error) -> Error {
     let mut detail = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(s) = source {
-        detail = format!("{detail}: {s}");
+        // Some errors already quote their source: say each thing once.
+        let text = s.to_string();
+        if !detail.contains(&text) {
+            detail = format!("{detail}: {text}");
+        }
         source = s.source();
     }
     let lower = detail.to_lowercase();
-    let hint = if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
+    let hint = if lower.contains("hostname mismatch") || lower.contains("ip address mismatch") {
+        format!(
+            "the TLS certificate of {} is not for that host name ({detail}); check the URL of server '{}' (the name must be one the certificate lists)",
+            server.url, server.name
+        )
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
         format!(
             "the TLS connection to {} failed ({detail}); if the server uses a private CA, add it to server '{}' (--ca-file)",
             server.url, server.name

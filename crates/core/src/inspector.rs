@@ -17,6 +17,9 @@ pub enum TokenSource {
     Pasted { token: SecretInput },
     /// The stored token of a profile.
     Profile { profile_id: i64 },
+    /// The Kubernetes service-account token an `avassa-kubernetes` profile
+    /// sends at login, read from its file: to see its claims before sending.
+    ServiceAccount { profile_id: i64 },
 }
 
 /// How the user gives the verification key.
@@ -57,6 +60,24 @@ impl Latchkey {
                         Error::NotFound(format!("no profile with id {profile_id}"))
                     })?;
                 Ok(self.valid_or_expired_token(&profile).await?)
+            }
+            TokenSource::ServiceAccount { profile_id } => {
+                let profile =
+                    self.store().profile(*profile_id).await?.ok_or_else(|| {
+                        Error::NotFound(format!("no profile with id {profile_id}"))
+                    })?;
+                let path = profile
+                    .settings
+                    .sa_token_file
+                    .clone()
+                    .unwrap_or_else(|| crate::providers::avassa::DEFAULT_SA_TOKEN_FILE.into());
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    Error::invalid(
+                        "sa_token_file",
+                        format!("cannot read the service-account token {path}: {e}"),
+                    )
+                })?;
+                Ok(Secret::new(text.trim()))
             }
         }
     }

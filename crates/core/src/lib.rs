@@ -3,6 +3,7 @@
 //! [`Latchkey`] and its results into their output; neither holds a rule.
 
 pub mod clock;
+pub mod dci;
 pub mod env;
 pub mod error;
 pub mod flows;

@@ -286,6 +286,9 @@ pub enum LoginPrompt {
     Direct,
     /// Opens the system browser and waits for the redirect.
     Browser,
+    /// Nothing to log in: the stored key signs each request (DCI). The
+    /// window offers "Sign a request" and an identity check instead.
+    Sign,
     /// Latchkey cannot log this kind in yet: paste a token meanwhile.
     Unavailable,
 }
@@ -373,6 +376,7 @@ impl LoginKind {
             | LoginKind::GithubKontinuous
             | LoginKind::Github
             | LoginKind::GithubDevice => LoginPrompt::Browser,
+            LoginKind::DciHmac => LoginPrompt::Sign,
             _ => LoginPrompt::Unavailable,
         };
         LoginSpec {
@@ -597,7 +601,16 @@ pub fn validate_url(field: &'static str, raw: &str) -> Result<String> {
 /// A CA bundle must at least look like PEM certificates.
 pub fn validate_ca_pem(pem: &str) -> Result<()> {
     if pem.contains("-----BEGIN CERTIFICATE-----") && pem.contains("-----END CERTIFICATE-----") {
-        Ok(())
+        // The markers are not enough: the certificates must parse, or every
+        // login would fail later with a less helpful message.
+        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+            Ok(certs) if !certs.is_empty() => Ok(()),
+            Ok(_) => Err(Error::invalid("ca_pem", "the CA file holds no certificate")),
+            Err(e) => Err(Error::invalid(
+                "ca_pem",
+                format!("the CA file is not valid PEM ({e}); export the CA certificate as PEM"),
+            )),
+        }
     } else {
         Err(Error::invalid(
             "ca_pem",

@@ -462,6 +462,14 @@ async fn a_kubernetes_login_sends_the_service_account_token_read_from_its_file_e
         .await
         .unwrap()
         .id;
+    // The inspector shows the service-account token's claims before sending.
+    let seen = w
+        .core
+        .inspect(&latchkey_core::inspector::TokenSource::ServiceAccount { profile_id: id })
+        .await
+        .unwrap();
+    let claims = serde_json::to_string(&seen).unwrap();
+    assert!(claims.contains(sb::K8S_SUBJECT), "{claims}");
     let step = w.core.login("ci", LoginInput::default()).await.unwrap();
     assert!(matches!(step, LoginStep::Done { .. }), "{step:?}");
     assert!(w.sandbox.avassa().is_valid(&w.token(id).await.unwrap()));

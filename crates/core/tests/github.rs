@@ -377,3 +377,40 @@ async fn the_device_flow_shows_a_code_polls_and_stores_the_token_once_approved()
         .unwrap_err();
     assert!(err.to_string().contains("enable the device flow"), "{err}");
 }
+
+#[tokio::test]
+async fn logout_revokes_a_github_token_when_a_client_secret_is_configured() {
+    let w = world().await;
+    let p = w
+        .core
+        .add_profile(&ProfileInput {
+            name: "me".into(),
+            server: "gh".into(),
+            login: "github".into(),
+            settings: ProfileSettings {
+                client_id: Some(gh::CLIENT_ID.into()),
+                ..Default::default()
+            },
+            secret: Some(SecretInput(Secret::new(gh::CLIENT_SECRET))),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w.browser_login("me").await.unwrap();
+    let token = w.token(p.id, SecretSlot::AccessToken).await.unwrap();
+    assert!(w.sandbox.github().is_valid(&token));
+    let report = w.core.logout(p.id).await.unwrap();
+    assert!(report.message.contains("revoked"), "{}", report.message);
+    assert!(!w.sandbox.github().is_valid(&token));
+
+    // Kontinuous' JWT cannot be revoked: forgotten locally, and said so.
+    let id = w.kontinuous_profile().await;
+    w.browser_login("ci").await.unwrap();
+    let report = w.core.logout(id).await.unwrap();
+    assert!(
+        report.message.contains("stays valid until it expires"),
+        "{}",
+        report.message
+    );
+    assert!(w.token(id, SecretSlot::AccessToken).await.is_none());
+}

@@ -426,3 +426,80 @@ async fn auth0_sends_the_audience_and_gets_a_refresh_token_with_offline_access()
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn logout_revokes_at_the_provider_and_offers_its_sign_out_page() {
+    // RFC 7009 revocation is refused by the oauth2 crate over plain HTTP, as
+    // it should be: this provider runs over TLS with a private CA.
+    let w = world().await;
+    let tls = latchkey_sandbox::tls::TlsSandbox::start(Arc::new(w.clock.clone()))
+        .await
+        .unwrap();
+    w.core
+        .add_server(&ServerInput {
+            name: "idp-tls".into(),
+            kind: "oidc".into(),
+            url: tls.url_of("oidc"),
+            ca_pem: Some(tls.ca_pem().to_string()),
+        })
+        .await
+        .unwrap();
+    let id = w.profile("dev", "idp-tls", "oidc", public_client()).await;
+    let ca = reqwest::Certificate::from_pem(tls.ca_pem().as_bytes()).unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let login = |browser: reqwest::Client| {
+        let core = w.core.clone();
+        async move {
+            let step = core
+                .login(
+                    "dev",
+                    LoginInput {
+                        deep_link: true,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let LoginStep::Browser { url, .. } = step else {
+                panic!()
+            };
+            let location = browser.get(&url).send().await.unwrap().headers()["location"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let accepted = core.redirects().route(&location).unwrap();
+            core.finish_redirect(accepted).await.unwrap();
+        }
+    };
+    login(browser.clone()).await;
+    let access = w.secret(id, SecretSlot::AccessToken).await.unwrap();
+    let report = w.core.logout(id).await.unwrap();
+    assert!(report.message.contains("revoked"), "{}", report.message);
+    assert!(!report.message.contains("did not"), "{}", report.message);
+    let end = report
+        .end_session_url
+        .expect("the sandbox advertises end_session");
+    assert!(end.contains("id_token_hint="), "{end}");
+    assert_eq!(w.secret(id, SecretSlot::AccessToken).await, None);
+    assert_eq!(w.secret(id, SecretSlot::RefreshToken).await, None);
+    let _ = access;
+
+    // Over plain HTTP (or with the provider down), the tokens are forgotten
+    // locally anyway, and the report says the server did not revoke them.
+    let plain = w.profile("plain", "idp", "oidc", public_client()).await;
+    let (location, _) = w.authorize("plain", true).await;
+    let accepted = w.core.redirects().route(&location).unwrap();
+    w.core.finish_redirect(accepted).await.unwrap();
+    let report = w.core.logout(plain).await.unwrap();
+    assert!(
+        report.message.contains("did not revoke"),
+        "{}",
+        report.message
+    );
+    assert_eq!(w.secret(plain, SecretSlot::AccessToken).await, None);
+    tls.stop().await;
+}

@@ -732,6 +732,10 @@ pub fn router(state: GitHub) -> Router {
         // GitHub Enterprise Server serves the REST API under /api/v3.
         .route("/api/v3/user", get(user))
         .route("/applications/{client_id}/token", delete(delete_token))
+        .route(
+            "/api/v3/applications/{client_id}/token",
+            delete(delete_token),
+        )
         .with_state(state)
 }
 

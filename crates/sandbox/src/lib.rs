@@ -16,6 +16,7 @@ pub mod kontinuous;
 pub mod oidc;
 pub mod quay;
 pub mod seed;
+pub mod tls;
 
 /// The protocols and the prefix each is mounted under.
 pub const PROTOCOLS: &[&str] = &[

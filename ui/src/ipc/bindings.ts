@@ -38,8 +38,12 @@ export const commands = {
 	copyToken: (profileId: number, format: CopyFormat) => typedError<CopyReceipt, IpcError>(__TAURI_INVOKE("copy_token", { profileId, format })),
 	/**  A profile's credential: its tokens' metadata and history. No secret. */
 	credential: (profileId: number) => typedError<CredentialDetail, IpcError>(__TAURI_INVOKE("credential", { profileId })),
-	/**  Forgets a profile's tokens (the configured secrets stay). */
-	logout: (profileId: number) => typedError<null, IpcError>(__TAURI_INVOKE("logout", { profileId })),
+	/**
+	 *  Logs a profile out: revokes at the server where the login kind can, then
+	 *  forgets the tokens (the configured secrets stay). When the provider has
+	 *  an end-session page, it is opened in the browser too.
+	 */
+	logout: (profileId: number) => typedError<LogoutReport, IpcError>(__TAURI_INVOKE("logout", { profileId })),
 	/**  Renews a profile's token now ("Renew now"), where its login kind can. */
 	renewNow: (profileId: number) => typedError<LifecycleEvent, IpcError>(__TAURI_INVOKE("renew_now", { profileId })),
 	/**
@@ -251,6 +255,11 @@ export type LoginPrompt =
 "direct" | 
 /**  Opens the system browser and waits for the redirect. */
 "browser" | 
+/**
+ *  Nothing to log in: the stored key signs each request (DCI). The
+ *  window offers "Sign a request" and an identity check instead.
+ */
+"sign" | 
 /**  Latchkey cannot log this kind in yet: paste a token meanwhile. */
 "unavailable";
 
@@ -285,6 +294,13 @@ redirect_uri: string } |
  *  in the browser); Latchkey polls until approved, denied or expired.
  */
 { step: "device"; profile: string; tenant: string | null; user_code: string; verification_uri: string; expires_at: string };
+
+/**  What logout did, for the user. */
+export type LogoutReport = {
+	message: string,
+	/**  Open this in the browser to end the provider's own session. */
+	end_session_url: string | null,
+};
 
 /**  A server × tenant × identity: the unit a token belongs to. */
 export type Profile = {
@@ -470,7 +486,12 @@ export type TokenSource =
 /**  A token the user pasted into the inspector. */
 { source: "pasted"; token: SecretInput } | 
 /**  The stored token of a profile. */
-{ source: "profile"; profile_id: number };
+{ source: "profile"; profile_id: number } | 
+/**
+ *  The Kubernetes service-account token an `avassa-kubernetes` profile
+ *  sends at login, read from its file: to see its claims before sending.
+ */
+{ source: "service-account"; profile_id: number };
 
 /**  Where a profile's credential stands. */
 export type TokenStatus = 

@@ -484,6 +484,59 @@ async fn github_user(server: &Server, base: &str, token: &str) -> Result<(String
     ))
 }
 
+/// §1.7.5: `DELETE /applications/{client_id}/token` with the client's
+/// credentials; only possible with a client secret configured.
+async fn revoke(ctx: &LoginContext<'_>) -> Result<super::LogoutDone> {
+    if ctx.profile.login == LoginKind::GithubKontinuous {
+        // The JWT cannot be revoked (§1.3); the GitHub token inside belongs to
+        // Kontinuous' OAuth app, whose secret Latchkey does not have.
+        return Ok(super::LogoutDone::default());
+    }
+    let Some(secret) = ctx
+        .vault
+        .get(SecretKey::new(ctx.profile.id, SecretSlot::ClientSecret))
+        .await?
+    else {
+        return Ok(super::LogoutDone::default());
+    };
+    let Some(token) = ctx
+        .vault
+        .get(SecretKey::new(ctx.profile.id, SecretSlot::AccessToken))
+        .await?
+    else {
+        return Ok(super::LogoutDone::default());
+    };
+    let client_id = ctx.profile.settings.client_id.clone().unwrap_or_default();
+    let base = github_base(ctx.server, ctx.profile.login, None);
+    let res = crate::http::client_for(ctx.server)?
+        .delete(format!(
+            "{}/applications/{client_id}/token",
+            api_base(&base)
+        ))
+        .basic_auth(&client_id, Some(secret.expose()))
+        .header("Accept", "application/vnd.github+json")
+        .json(&json!({"access_token": token.expose()}))
+        .send()
+        .await
+        .map_err(|e| crate::http::transport_error(ctx.server, &e))?;
+    match res.status().as_u16() {
+        204 | 404 => Ok(super::LogoutDone {
+            revoked: true,
+            end_session_url: None,
+        }),
+        status => Err(Error::ServerRefused {
+            status: Some(status),
+            field: None,
+            message: res
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+                .unwrap_or_else(|| format!("GitHub answered {status}")),
+        }),
+    }
+}
+
 impl Provider for GitHub {
     fn begin<'a>(
         &'a self,
@@ -504,6 +557,10 @@ impl Provider for GitHub {
         redirect: &'a AcceptedRedirect,
     ) -> BoxFuture<'a, Result<IssuedToken>> {
         Box::pin(async move { self.finish_web(&ctx, redirect).await })
+    }
+
+    fn logout<'a>(&'a self, ctx: LoginContext<'a>) -> BoxFuture<'a, Result<super::LogoutDone>> {
+        Box::pin(async move { revoke(&ctx).await })
     }
 
     fn poll_device<'a>(&'a self, ctx: LoginContext<'a>) -> BoxFuture<'a, Result<IssuedToken>> {

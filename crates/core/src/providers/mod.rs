@@ -4,6 +4,7 @@
 //! drives them; the hosts only show what a [`LoginStep`] asks for.
 
 pub mod avassa;
+pub mod dci;
 pub mod github;
 pub mod oidc;
 
@@ -30,6 +31,23 @@ pub struct LoginInput {
     /// The host receives `latchkey://` redirects (the app does, the CLI
     /// does not): browser logins may come back by deep link.
     pub deep_link: bool,
+}
+
+/// What a provider did at the server on logout.
+#[derive(Debug, Clone, Default)]
+pub struct LogoutDone {
+    /// The server revoked the tokens.
+    pub revoked: bool,
+    /// The provider's end-session page, to open in the browser.
+    pub end_session_url: Option<String>,
+}
+
+/// What logout did, for the user.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct LogoutReport {
+    pub message: String,
+    /// Open this in the browser to end the provider's own session.
+    pub end_session_url: Option<String>,
 }
 
 /// How a browser or device login ended, announced on
@@ -132,6 +150,12 @@ pub trait Provider: Send + Sync {
         })
     }
 
+    /// Ends the session at the server where it can (revocation); the tokens
+    /// are then forgotten locally whatever this returns.
+    fn logout<'a>(&'a self, _ctx: LoginContext<'a>) -> BoxFuture<'a, Result<LogoutDone>> {
+        Box::pin(async { Ok(LogoutDone::default()) })
+    }
+
     /// Polls a device login this provider began until it ends.
     fn poll_device<'a>(&'a self, _ctx: LoginContext<'a>) -> BoxFuture<'a, Result<IssuedToken>> {
         Box::pin(async { Err(Error::Internal("this login kind has no device flow".into())) })
@@ -140,6 +164,12 @@ pub trait Provider: Send + Sync {
     /// What the server says about a stored token (tenant, policies, TTLs), for
     /// the detail view; an error when the server no longer accepts it, which
     /// makes this the validity probe. Login kinds without one answer empty.
+    /// The keyring slot [`Provider::token_info`] is given: the access token,
+    /// or for a signing key, the key.
+    fn info_slot(&self) -> SecretSlot {
+        SecretSlot::AccessToken
+    }
+
     fn token_info<'a>(
         &'a self,
         _ctx: LoginContext<'a>,
@@ -183,6 +213,10 @@ impl Providers {
         let oidc: Arc<dyn Provider> = Arc::new(oidc::Oidc::default());
         for login in oidc::LOGINS {
             p.by_login.insert(*login, Arc::clone(&oidc));
+        }
+        let dci: Arc<dyn Provider> = Arc::new(dci::Dci);
+        for login in dci::LOGINS {
+            p.by_login.insert(*login, Arc::clone(&dci));
         }
         p
     }
@@ -373,10 +407,16 @@ impl Latchkey {
             return Ok(Vec::new());
         };
         let token = self
-            .secret(profile.id, SecretSlot::AccessToken)
+            .secret(profile.id, provider.info_slot())
             .await?
-            .ok_or_else(|| {
-                Error::LoginRequired(format!("'{}' has no token: log in", profile.name))
+            .ok_or_else(|| match provider.info_slot() {
+                SecretSlot::AccessToken => {
+                    Error::LoginRequired(format!("'{}' has no token: log in", profile.name))
+                }
+                _ => Error::LoginRequired(format!(
+                    "'{}' has no key in the keyring: enter it in the profile",
+                    profile.name
+                )),
             })?;
         let (server, tenant) = self.server_and_tenant(&profile).await?;
         provider
@@ -510,6 +550,73 @@ impl Latchkey {
             }
             () = cancelled => {}
         }
+    }
+
+    /// Logs a profile out: revokes at the server where the login kind can,
+    /// then forgets the tokens locally (also when revocation failed, which
+    /// the report says). The configured secrets (password, client secret)
+    /// stay.
+    pub async fn logout(&self, profile_id: i64) -> Result<LogoutReport> {
+        let profile = self.profile_by_id(profile_id).await?;
+        let has_token = self
+            .secret(profile.id, SecretSlot::AccessToken)
+            .await?
+            .is_some();
+        let done = match (
+            self.providers.by_login.get(&profile.login).cloned(),
+            has_token,
+        ) {
+            (Some(provider), true) => {
+                let (server, tenant) = self.server_and_tenant(&profile).await?;
+                provider
+                    .logout(LoginContext {
+                        profile: &profile,
+                        server: &server,
+                        tenant: tenant.as_deref(),
+                        vault: self.vault(),
+                        redirects: self.redirects(),
+                        redirect_uri: None,
+                        now: self.clock().now(),
+                    })
+                    .await
+            }
+            _ => Ok(LogoutDone::default()),
+        };
+        let (message, detail, end_session_url) = match done {
+            Ok(LogoutDone {
+                revoked: true,
+                end_session_url,
+            }) => (
+                format!("Logged out {}: the server revoked the tokens and Latchkey forgot them.", profile.name),
+                "revoked at the server and forgotten",
+                end_session_url,
+            ),
+            Ok(LogoutDone {
+                revoked: false,
+                end_session_url,
+            }) => (
+                format!(
+                    "Forgot the tokens of {}. {} offers no revocation Latchkey can call, so a copy made elsewhere stays valid until it expires.",
+                    profile.name, profile.login
+                ),
+                "forgotten locally",
+                end_session_url,
+            ),
+            Err(e) => (
+                format!(
+                    "Forgot the tokens of {}, but the server did not revoke them ({e}): a copy made elsewhere stays valid until it expires.",
+                    profile.name
+                ),
+                "forgotten locally; revocation failed",
+                None,
+            ),
+        };
+        self.redirects().cancel(profile.id);
+        self.forget_tokens(profile.id, detail).await?;
+        Ok(LogoutReport {
+            message,
+            end_session_url,
+        })
     }
 
     /// Announcements of how browser and device logins end.

@@ -445,6 +445,49 @@ impl Provider for Oidc {
     ) -> BoxFuture<'a, Result<IssuedToken>> {
         Box::pin(async move { self.finish(&ctx, redirect).await })
     }
+
+    fn logout<'a>(&'a self, ctx: LoginContext<'a>) -> BoxFuture<'a, Result<super::LogoutDone>> {
+        Box::pin(async move { self.logout(&ctx).await })
+    }
+}
+
+impl Oidc {
+    async fn logout(&self, ctx: &LoginContext<'_>) -> Result<super::LogoutDone> {
+        let revoked = self.revoke(ctx).await?;
+        let s = &ctx.profile.settings;
+        let issuer = issuer_of(ctx.server, s.issuer.as_deref(), ctx.profile.login);
+        let meta = self.metadata(ctx.server, &issuer, false).await?;
+        let end_session_url = meta
+            .additional_metadata()
+            .end_session_endpoint
+            .as_deref()
+            .and_then(|e| url::Url::parse(e).ok())
+            .map(|mut u| {
+                {
+                    let mut q = u.query_pairs_mut();
+                    q.append_pair("client_id", s.client_id.as_deref().unwrap_or_default());
+                }
+                u
+            });
+        let end_session_url = match end_session_url {
+            Some(mut u) => {
+                if let Some(id) = ctx
+                    .vault
+                    .get(SecretKey::new(ctx.profile.id, SecretSlot::IdToken))
+                    .await?
+                {
+                    u.query_pairs_mut()
+                        .append_pair("id_token_hint", id.expose());
+                }
+                Some(u.to_string())
+            }
+            None => None,
+        };
+        Ok(super::LogoutDone {
+            revoked,
+            end_session_url,
+        })
+    }
 }
 
 impl Renewer for Oidc {

@@ -1,0 +1,43 @@
+//! DCI's `dci-hmac` login kind (protocols §4): there is nothing to log in,
+//! the access key and secret key sign each request ([`crate::dci`]). The
+//! validity probe is a signed identity request ([`crate::dci::identity`]).
+
+use crate::dci;
+use crate::error::Result;
+use crate::model::LoginKind;
+use crate::providers::{Begun, LoginContext, LoginInput, Provider};
+use crate::renewal::BoxFuture;
+use crate::service::SummaryItem;
+use crate::vault::{Secret, SecretSlot};
+
+pub struct Dci;
+
+/// The login kinds this provider serves.
+pub const LOGINS: &[LoginKind] = &[LoginKind::DciHmac];
+
+impl Provider for Dci {
+    fn begin<'a>(
+        &'a self,
+        ctx: LoginContext<'a>,
+        _input: &'a LoginInput,
+    ) -> BoxFuture<'a, Result<Begun>> {
+        Box::pin(async move { Err(dci::nothing_to_log_in(&ctx.profile.name)) })
+    }
+
+    fn info_slot(&self) -> SecretSlot {
+        SecretSlot::SigningKey
+    }
+
+    /// Who the key belongs to, by a signed `GET /api/v1/identity`. The
+    /// secret key comes from the keyring (`SigningKey`), whatever `token` is.
+    fn token_info<'a>(
+        &'a self,
+        ctx: LoginContext<'a>,
+        _token: &'a Secret,
+    ) -> BoxFuture<'a, Result<Vec<SummaryItem>>> {
+        Box::pin(async move {
+            let (access_key, secret) = dci::profile_key(ctx.vault, ctx.profile).await?;
+            dci::identity(ctx.server, &access_key, &secret, ctx.now).await
+        })
+    }
+}
