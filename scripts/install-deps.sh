@@ -14,7 +14,7 @@ packages=(
   build-essential pkg-config file curl xdg-utils
   dbus dbus-x11 gnome-keyring libsecret-tools libglib2.0-bin
 )
-test_packages=(xvfb xauth webkit2gtk-driver xclip xdotool trayer imagemagick keyutils procps)
+test_packages=(xvfb xauth webkit2gtk-driver xclip xdotool trayer imagemagick keyutils procps python3 python3-venv dunst)
 [ "$want_test" = 1 ] && packages+=("${test_packages[@]}")
 
 missing=()
@@ -42,4 +42,16 @@ fi
 oidc_dir=tests/oidc-provider
 if [ "$want_test" = 1 ] && { [ ! -d "$oidc_dir/node_modules" ] || [ "$oidc_dir/package-lock.json" -nt "$oidc_dir/node_modules/.package-lock.json" ]; }; then
   (cd "$oidc_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# dciauth from PyPI, which checks Latchkey's DCI signatures the way the DCI
+# server does (crates/core/tests/dci.rs runs crates/core/tests/dci/validate.py
+# with this Python). Recreated when missing or at another version.
+dciauth_version=4.0.1.post202603121510
+pyenv=target/pyenv
+if [ "$want_test" = 1 ] && ! "$pyenv/bin/python" -c \
+    "import importlib.metadata as m, sys; sys.exit(m.version('dciauth') != '$dciauth_version')" 2>/dev/null; then
+  rm -rf "$pyenv"
+  python3 -m venv "$pyenv"
+  "$pyenv/bin/pip" install --quiet --disable-pip-version-check "dciauth==$dciauth_version"
 fi

@@ -5,14 +5,15 @@
 //! (`ui/src/ipc/bindings.ts`); a test fails when the committed copy is stale.
 
 use crate::shell::Shell;
+use latchkey_core::dci::SignedRequest;
 use latchkey_core::inspector::{KeyInput, TokenSource};
 use latchkey_core::model::{Profile, ProfileInput, Server, ServerInput, Tenant};
 use latchkey_core::providers::{LoginInput, LoginStep, LogoutReport};
 use latchkey_core::service::SummaryItem;
 use latchkey_core::settings::AppSettings;
-use latchkey_core::vault::SecretInput;
+use latchkey_core::vault::{Secret, SecretInput};
 use latchkey_core::{Catalog, CopyFormat, CredentialDetail, ErrorCode, ProfileView, ServerView};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
 use tauri_specta::Event;
 
@@ -64,10 +65,13 @@ pub struct DataChanged;
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
 pub struct Lifecycle(pub latchkey_core::renewal::LifecycleEvent);
 
-/// The user picked a profile in the tray: show it.
+/// The user picked a profile in the tray, or clicked a notification: show
+/// it, and with `login`, start its login (the password or OTP dialog, or the
+/// browser) as if "Log in" had been pressed.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
 pub struct FocusProfile {
     pub id: i64,
+    pub login: bool,
 }
 
 #[tauri::command]
@@ -252,6 +256,151 @@ pub async fn copy_token(
     })
 }
 
+/// What "Sign a request" signs, for the dialog to show: everything but the
+/// signature, which is a credential for half an hour and stays in Rust.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct SignPreview {
+    pub method: String,
+    /// The URL exactly as it is sent (the signed path and query).
+    pub url: String,
+    /// The `Host` header that is signed.
+    pub host: String,
+    /// The value of `X-DCI-Date`.
+    pub x_dci_date: String,
+    /// The value of `Authorization`, its `Signature=` value replaced by `…`.
+    pub authorization: String,
+    pub canonical_request: String,
+    pub string_to_sign: String,
+}
+
+/// What goes in place of the signature wherever the page could see it.
+const SIGNATURE_MASK: &str = "…";
+
+/// `Authorization` without its secret part: `Signature=…`. Should the value
+/// ever lack `Signature=`, only the scheme is kept.
+fn redact_signature(authorization: &str) -> String {
+    match authorization.find("Signature=") {
+        Some(at) => format!("{}Signature={SIGNATURE_MASK}", &authorization[..at]),
+        None => {
+            let scheme = authorization.split(' ').next().unwrap_or_default();
+            format!("{scheme} {SIGNATURE_MASK}")
+        }
+    }
+}
+
+impl From<&SignedRequest> for SignPreview {
+    fn from(signed: &SignedRequest) -> Self {
+        SignPreview {
+            method: signed.method.clone(),
+            url: signed.url.clone(),
+            host: signed.host.clone(),
+            x_dci_date: signed.x_dci_date.clone(),
+            authorization: redact_signature(&signed.authorization),
+            canonical_request: signed.canonical_request.clone(),
+            string_to_sign: signed.string_to_sign.clone(),
+        }
+    }
+}
+
+/// What "Copy" of a signed request puts on the clipboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignedCopyForm {
+    /// A curl line that sends the request, body included.
+    Curl,
+    /// The two header lines, `X-DCI-Date: …` and `Authorization: …`.
+    Headers,
+}
+
+impl SignedCopyForm {
+    fn text(self, signed: &SignedRequest) -> Secret {
+        match self {
+            SignedCopyForm::Curl => Secret::new(signed.curl.as_str()),
+            SignedCopyForm::Headers => Secret::new(
+                signed
+                    .headers()
+                    .iter()
+                    .map(|(name, value)| format!("{name}: {value}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            SignedCopyForm::Curl => "signed curl command",
+            SignedCopyForm::Headers => "signed request headers",
+        }
+    }
+}
+
+/// Signs a request with a `dci-hmac` profile's key. The profile goes to the
+/// core by name, which is unique, so that a name that looks like a number is
+/// never taken for another profile's id.
+async fn sign_for(
+    shell: &Shell,
+    profile_id: i64,
+    method: &str,
+    url: &str,
+    body: &str,
+) -> Reply<(ProfileView, SignedRequest)> {
+    let view = shell.core.profile_view(profile_id).await?;
+    let signed = shell
+        .core
+        .sign_request(&view.name, method, url, body.as_bytes())
+        .await?;
+    Ok((view, signed))
+}
+
+/// What signing `method url` with `body` for a `dci-hmac` profile produces,
+/// without the signature: for the "Sign a request" dialog. `url` is absolute
+/// or a path on the profile's server.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_preview(
+    shell: State<'_, Shell>,
+    profile_id: i64,
+    method: String,
+    url: String,
+    body: String,
+) -> Reply<SignPreview> {
+    let (_, signed) = sign_for(&shell, profile_id, &method, &url, &body).await?;
+    Ok(SignPreview::from(&signed))
+}
+
+/// Signs a request for a `dci-hmac` profile and puts it on the clipboard as a
+/// curl line or as its two headers, cleared again like a copied token. The
+/// signature goes from Rust to the clipboard; the page gets the receipt.
+#[tauri::command]
+#[specta::specta]
+pub async fn copy_signed_request(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    profile_id: i64,
+    method: String,
+    url: String,
+    body: String,
+    form: SignedCopyForm,
+) -> Reply<CopyReceipt> {
+    let (view, signed) = sign_for(&shell, profile_id, &method, &url, &body).await?;
+    let text = form.text(&signed);
+    shell.core.record_signed(&view.name, &signed).await?;
+    drop(signed);
+    let clear_after_seconds = shell.core.settings().await?.clipboard_clear_seconds;
+    crate::clipboard::put(&app, text, clear_after_seconds).map_err(|message| IpcError {
+        code: ErrorCode::Internal,
+        message,
+        field: None,
+    })?;
+    Ok(CopyReceipt {
+        profile: view.name,
+        tenant: view.tenant,
+        what: form.describe().to_string(),
+        clear_after_seconds,
+    })
+}
+
 /// A profile's credential: its tokens' metadata and history. No secret.
 #[tauri::command]
 #[specta::specta]
@@ -428,6 +577,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             submit_otp,
             cancel_login,
             token_info,
+            sign_preview,
+            copy_signed_request,
         ])
         .events(tauri_specta::collect_events![
             RedirectOutcome,
@@ -479,6 +630,75 @@ mod tests {
 
     fn tempfile_path() -> std::path::PathBuf {
         std::env::temp_dir().join(format!("latchkey-bindings-{}.ts", std::process::id()))
+    }
+
+    fn signed_example() -> SignedRequest {
+        let at = latchkey_core::clock::system().now();
+        latchkey_core::dci::sign(
+            "POST",
+            "http://127.0.0.1:8080/api/v1/jobs?limit=5",
+            br#"{"name":"job"}"#,
+            "remoteci/ci-1",
+            &Secret::new("the-secret-key"),
+            at,
+        )
+        .unwrap()
+    }
+
+    fn signature_of(signed: &SignedRequest) -> String {
+        let (_, sig) = signed.authorization.split_once("Signature=").unwrap();
+        assert!(sig.len() >= 64, "a hex HMAC-SHA256: {sig}");
+        sig.to_string()
+    }
+
+    #[test]
+    fn sign_preview_shows_everything_signed_but_never_the_signature() {
+        let signed = signed_example();
+        let signature = signature_of(&signed);
+        let preview = SignPreview::from(&signed);
+        assert_eq!(preview.method, "POST");
+        assert_eq!(preview.url, "http://127.0.0.1:8080/api/v1/jobs?limit=5");
+        assert_eq!(preview.host, "127.0.0.1:8080");
+        assert_eq!(preview.x_dci_date, signed.x_dci_date);
+        assert_eq!(preview.canonical_request, signed.canonical_request);
+        assert_eq!(preview.string_to_sign, signed.string_to_sign);
+        assert!(preview
+            .authorization
+            .starts_with("DCI2-HMAC-SHA256 Credential=remoteci/ci-1/"));
+        assert!(preview
+            .authorization
+            .ends_with("SignedHeaders=host;x-dci-date, Signature=…"));
+        let json = serde_json::to_string(&preview).unwrap();
+        assert!(!json.contains(&signature), "{json}");
+    }
+
+    #[test]
+    fn an_authorization_without_a_signature_field_keeps_only_its_scheme() {
+        assert_eq!(
+            redact_signature("DCI2-HMAC-SHA256 abcdef"),
+            "DCI2-HMAC-SHA256 …"
+        );
+        assert_eq!(
+            redact_signature("X Credential=a, Signature=0123"),
+            "X Credential=a, Signature=…"
+        );
+    }
+
+    #[test]
+    fn a_signed_request_copies_as_curl_or_as_its_two_header_lines() {
+        let signed = signed_example();
+        let signature = signature_of(&signed);
+        let curl = SignedCopyForm::Curl.text(&signed);
+        assert_eq!(curl.expose(), signed.curl);
+        assert!(curl.expose().contains(&signature));
+        let headers = SignedCopyForm::Headers.text(&signed);
+        assert_eq!(
+            headers.expose(),
+            format!(
+                "X-DCI-Date: {}\nAuthorization: {}",
+                signed.x_dci_date, signed.authorization
+            )
+        );
     }
 
     #[test]

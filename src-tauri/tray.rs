@@ -31,7 +31,11 @@ fn on_menu(app: &AppHandle, id: &str) {
         other => match TrayAction::parse(other) {
             Some(TrayAction::Show(profile)) => {
                 show_main(app);
-                let _ = FocusProfile { id: profile }.emit(app);
+                let _ = FocusProfile {
+                    id: profile,
+                    login: false,
+                }
+                .emit(app);
             }
             Some(TrayAction::Copy(profile)) => copy(app, profile, CopyFormat::Token),
             Some(TrayAction::CopyHeader(profile)) => copy(app, profile, CopyFormat::Header),

@@ -2,12 +2,16 @@
 // minutes shows its countdown; copying it puts exactly the token on the X
 // clipboard, which is cleared again after the configured time; the inspector
 // shows its claims and verifies it with the right secret and not a wrong one;
-// and the reminder for a token that needs the user goes out on D-Bus.
+// and the reminder for a token that needs the user goes out on D-Bus to a
+// real notification server (dunst), and clicking it brings up the profile.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { App, isolatedEnv, cli, saveScreenshot } from "./harness.mjs";
 import { sleep } from "./webdriver.mjs";
 
@@ -16,6 +20,28 @@ const app = new App(env);
 let s;
 let monitor;
 let busLog = "";
+let notifier;
+
+// dunst, a real freedesktop notification server, on this test's session bus;
+// its notifications stay until acted on, so the test can click one.
+async function startNotifier() {
+  const dir = mkdtempSync(join(tmpdir(), "latchkey-dunst-"));
+  const config = join(dir, "dunstrc");
+  writeFileSync(
+    config,
+    "[global]\n  follow = none\n[urgency_low]\n  timeout = 0\n[urgency_normal]\n  timeout = 0\n[urgency_critical]\n  timeout = 0\n",
+  );
+  notifier = spawn("dunst", ["-config", config], { env, stdio: "ignore" });
+  for (let i = 0; i < 50; i++) {
+    if (dunstctl(["count", "displayed"]).status === 0) return;
+    await sleep(100);
+  }
+  throw new Error("dunst did not come up on the session bus");
+}
+
+function dunstctl(args) {
+  return spawnSync("dunstctl", args, { env, encoding: "utf8", timeout: 5000 });
+}
 
 const SECRET = "e2e-shared-secret";
 const b64url = (buf) => Buffer.from(buf).toString("base64url");
@@ -51,6 +77,7 @@ before(async () => {
     },
   );
   monitor.stdout.on("data", (d) => (busLog += d.toString()));
+  await startNotifier();
   await sleep(300);
   assert.equal(
     cli(env, [
@@ -70,6 +97,7 @@ before(async () => {
 after(async () => {
   await app.stop();
   monitor?.kill();
+  notifier?.kill();
 });
 
 test("a pasted JWT shows its expiry countdown", async () => {
@@ -106,6 +134,24 @@ test("the reminder for a token that needs the user goes out as a desktop notific
     `a Notify call on the bus:\n${busLog}`,
     15000,
   );
+  assert.equal(
+    (await s.findAll("[data-testid=profile-detail]")).length,
+    0,
+    "no profile is open before the click",
+  );
+  await s.until(
+    () => Number(dunstctl(["count", "displayed"]).stdout.trim()) >= 1,
+    "dunst shows the reminder",
+  );
+  // A click on the notification: dunst invokes its default action.
+  assert.equal(dunstctl(["action", "0"]).status, 0);
+  await s.waitFor("[data-testid=profile-detail]");
+  await s.until(
+    async () => /pasted/.test(await s.text("[data-testid=profile-detail]")),
+    "the clicked reminder's profile is shown",
+  );
+  // The click also starts its login; a pasted token has none, so no dialog.
+  assert.equal((await s.findAll("[data-testid=login-dialog]")).length, 0);
 });
 
 test("copy puts exactly the token on the clipboard and clears it after the set time", async () => {

@@ -28,6 +28,26 @@ describe('ipc wrapper', () => {
     ]);
   });
 
+  it('signs and copies DCI requests under their Rust names, and returns the logout report', async () => {
+    const calls: [string, unknown][] = [];
+    const report = { message: 'Logged out p.', end_session_url: null };
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return cmd === 'logout' ? report : null;
+    });
+    await api.signPreview(13, 'POST', '/api/v1/jobs', '{}');
+    await api.copySignedRequest(13, 'GET', '/api/v1/identity', '', 'headers');
+    expect(await api.logout(13)).toEqual(report);
+    expect(calls).toEqual([
+      ['sign_preview', { profileId: 13, method: 'POST', url: '/api/v1/jobs', body: '{}' }],
+      [
+        'copy_signed_request',
+        { profileId: 13, method: 'GET', url: '/api/v1/identity', body: '', form: 'headers' },
+      ],
+      ['logout', { profileId: 13 }],
+    ]);
+  });
+
   it('returns infallible commands’ values as they are', async () => {
     mockIPC((cmd) => (cmd === 'catalog' ? catalog : []));
     expect(await api.catalog()).toEqual(catalog);

@@ -34,3 +34,5 @@ export const login = vi.fn<Fn<'login'>>();
 export const submitOtp = vi.fn<Fn<'submitOtp'>>();
 export const cancelLogin = vi.fn<Fn<'cancelLogin'>>();
 export const tokenInfo = vi.fn<Fn<'tokenInfo'>>();
+export const signPreview = vi.fn<Fn<'signPreview'>>();
+export const copySignedRequest = vi.fn<Fn<'copySignedRequest'>>();

@@ -60,11 +60,46 @@ describe('the window', () => {
   it('a profile picked in the tray is highlighted', async () => {
     renderApp({ servers: [avassa, github], profiles: [edgeProfile, ghProfile] });
     await screen.findAllByTestId('profile-item');
-    emit.focusProfile({ id: 8 });
+    emit.focusProfile({ id: 8, login: false });
     await waitFor(() =>
       expect(screen.getAllByTestId('profile-item')[1]).toHaveAttribute('data-highlighted', 'true'),
     );
     expect(screen.getAllByTestId('profile-item')[0]).not.toHaveAttribute('data-highlighted');
+  });
+
+  it('a clicked notification shows the profile and logs it in', async () => {
+    const { api } = renderApp({ servers: [avassa, github], profiles: [edgeProfile, ghProfile] });
+    await screen.findAllByTestId('profile-item');
+    emit.focusProfile({ id: 7, login: true });
+    await waitFor(() => expect(api.login).toHaveBeenCalledWith(7, null, false));
+    expect(await screen.findByTestId('login-done')).toHaveTextContent('edge-alice');
+    expect(screen.getAllByTestId('profile-item')[0]).toHaveAttribute('data-highlighted', 'true');
+    expect(screen.getByTestId('profile-detail')).toBeInTheDocument();
+  });
+
+  it('a clicked reminder logs in with the remembered password, to the OTP dialog', async () => {
+    const { api } = renderApp({ servers: [avassa], profiles: [edgeProfile] });
+    await screen.findByTestId('profile-item');
+    api.login.mockResolvedValueOnce({
+      step: 'needs-otp',
+      profile: 'edge-alice',
+      tenant: 'acme',
+      message: 'enter the code from your authenticator app',
+    });
+    emit.focusProfile({ id: 7, login: true });
+    expect(await screen.findByTestId('otp-dialog')).toHaveTextContent('edge-alice');
+    expect(api.login).toHaveBeenCalledWith(7, null, false);
+    expect(screen.queryByTestId('login-dialog')).not.toBeInTheDocument();
+  });
+
+  it('a clicked reminder asks for the password when none is remembered', async () => {
+    const { api } = renderApp({ servers: [avassa], profiles: [edgeProfile] });
+    await screen.findByTestId('profile-item');
+    api.login.mockRejectedValueOnce(
+      fail({ code: 'invalid', field: 'password', message: 'type the password of alice' }),
+    );
+    emit.focusProfile({ id: 7, login: true });
+    expect(await screen.findByTestId('login-dialog')).toHaveTextContent('edge-alice');
   });
 
   it('a failed load shows the server’s message', async () => {
@@ -101,6 +136,7 @@ describe('the window', () => {
       clipboard_clear_seconds: 45,
       reminder_minutes: [1440, 60, 10, 0],
       expiring_minutes: 60,
+      login_wait_minutes: 10,
     });
     await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
   });
@@ -116,6 +152,34 @@ describe('the window', () => {
     await user.type(expiring, '15');
     await user.click(screen.getByTestId('settings-save'));
     expect(api.setSettings).toHaveBeenCalledWith(expect.objectContaining({ expiring_minutes: 15 }));
+  });
+
+  it('settings save how long a browser login waits, and show a refusal next to it', async () => {
+    const { api } = renderApp();
+    api.setSettings.mockRejectedValueOnce(
+      fail({
+        code: 'invalid',
+        field: 'login_wait_minutes',
+        message: 'a login waits between 1 and 60 minutes for the browser',
+      }),
+    );
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('open-settings'));
+    const wait = await screen.findByLabelText('Browser login wait (minutes)');
+    await waitFor(() => expect(wait).toHaveValue(10));
+    await user.clear(wait);
+    await user.type(wait, '90');
+    await user.click(screen.getByTestId('settings-save'));
+    expect(await screen.findByTestId('error-login_wait_minutes')).toHaveTextContent(
+      'between 1 and 60',
+    );
+    await user.clear(wait);
+    await user.type(wait, '20');
+    await user.click(screen.getByTestId('settings-save'));
+    expect(api.setSettings).toHaveBeenLastCalledWith(
+      expect.objectContaining({ login_wait_minutes: 20 }),
+    );
+    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
   });
 
   it('a refused setting shows next to its input', async () => {

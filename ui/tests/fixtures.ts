@@ -9,6 +9,7 @@ import type {
   LoginSpec,
   ProfileView,
   ServerView,
+  SignPreview,
 } from '../src/ipc/api';
 
 // What "Log in" does per kind, as `LoginKind::spec` says: only the Avassa
@@ -17,6 +18,7 @@ const prompts: Partial<Record<LoginSpec['login'], LoginSpec['prompt']>> = {
   'avassa-password': 'password',
   'avassa-kubernetes': 'direct',
   'avassa-oidc': 'browser',
+  'dci-hmac': 'sign',
 };
 
 const spec = (
@@ -24,7 +26,15 @@ const spec = (
   required: LoginSpec['required'],
   optional: LoginSpec['optional'],
   secret: LoginSpec['secret'] = null,
-): LoginSpec => ({ login, required, optional, secret, prompt: prompts[login] ?? 'unavailable' });
+): LoginSpec => ({
+  login,
+  required,
+  optional,
+  secret,
+  prompt: prompts[login] ?? 'unavailable',
+  scope_choices: [],
+  logout_warning: null,
+});
 
 export const catalog: Catalog = {
   servers: [
@@ -158,8 +168,9 @@ export const dciProfile: ProfileView = {
   login: 'dci-hmac',
   settings: { access_key: 'remoteci/0123' },
   label: null,
-  status: 'unknown',
-  status_label: 'no expiry known',
+  // A DCI profile never holds a token.
+  status: 'none',
+  status_label: 'not logged in',
   expires_at: null,
   renew_due_at: null,
   renewable: false,
@@ -227,3 +238,33 @@ export const opaqueInspection: Inspection = {
   prefix: 'gho_',
   meaning: 'GitHub OAuth app user token',
 };
+
+export const dci: ServerView = {
+  id: 3,
+  name: 'dci',
+  kind: 'dci',
+  url: 'https://api.dci.example.com',
+  ca_pem: null,
+  tenants: [],
+  profile_count: 1,
+};
+
+/**
+ * What Rust previews for a request of `dciProfile` on `dci`: a path is taken
+ * on the server, the signature is masked.
+ */
+export function signPreviewOf(method: string, url: string, body: string): SignPreview {
+  const full = url.startsWith('/') ? `${dci.url}${url}` : url;
+  const path = new URL(full).pathname;
+  return {
+    method,
+    url: full,
+    host: new URL(full).host,
+    x_dci_date: '20300101T120000Z',
+    authorization:
+      'DCI2-HMAC-SHA256 Credential=remoteci/0123/20300101/BHS3/api/dci2_request, ' +
+      'SignedHeaders=host;x-dci-date, Signature=…',
+    canonical_request: `${method}\n${path}\n\nhost:${new URL(full).host}\nx-dci-date:20300101T120000Z\n\nhost;x-dci-date\nbody-sha256(${body})`,
+    string_to_sign: 'DCI2-HMAC-SHA256\n20300101T120000Z\n20300101/BHS3/api/dci2_request\n0f1e2d',
+  };
+}

@@ -17,6 +17,7 @@ import type {
 } from '../src/ipc/api';
 import { CommandError } from '../src/ipc/error';
 import * as fixtures from './fixtures';
+import { signPreviewOf } from './fixtures';
 
 export interface World {
   info?: AppInfo;
@@ -78,6 +79,7 @@ export function renderApp(world: World = {}) {
     clipboard_clear_seconds: 30,
     reminder_minutes: [1440, 60, 10, 0],
     expiring_minutes: 60,
+    login_wait_minutes: 10,
   });
   m.setSettings.mockResolvedValue();
   m.uiReady.mockResolvedValue();
@@ -101,7 +103,26 @@ export function renderApp(world: World = {}) {
       clear_after_seconds: 30,
     };
   });
-  m.logout.mockResolvedValue();
+  m.logout.mockImplementation(async (id) => {
+    const profile = (world.profiles ?? []).find((p) => p.id === id);
+    return {
+      message: `Logged out ${profile?.name ?? '?'}: the server revoked the tokens and Latchkey forgot them.`,
+      revoked: true,
+      end_session_url: null,
+    };
+  });
+  m.signPreview.mockImplementation(async (_id, method, url, body) =>
+    signPreviewOf(method, url, body),
+  );
+  m.copySignedRequest.mockImplementation(async (id, _method, _url, _body, form) => {
+    const profile = (world.profiles ?? []).find((p) => p.id === id);
+    return {
+      profile: profile?.name ?? '?',
+      tenant: profile?.tenant ?? null,
+      what: form === 'curl' ? 'signed curl command' : 'signed request headers',
+      clear_after_seconds: 30,
+    };
+  });
   m.renewNow.mockImplementation(async (id) => ({
     type: 'renewed',
     profile_id: id,

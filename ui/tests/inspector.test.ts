@@ -1,6 +1,7 @@
 import { screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
+import type { ProfileView } from '../src/ipc/api';
 import { avassa, opaqueInspection, prodProfile } from './fixtures';
 import { fail, renderApp } from './harness';
 
@@ -212,5 +213,99 @@ describe('signature verification', () => {
       'give the key to verify with',
     );
     expect(within(panel).queryByTestId('verify-result')).not.toBeInTheDocument();
+  });
+});
+
+describe('the service-account token of an Avassa Kubernetes profile', () => {
+  const kube: ProfileView = {
+    ...prodProfile,
+    id: 22,
+    name: 'kube',
+    login: 'avassa-kubernetes',
+    settings: { service: 'edge', role: 'ci', sa_token_file: '/var/run/sa/token' },
+    status: 'none',
+    status_label: 'not logged in',
+    expires_at: null,
+    renew_due_at: null,
+  };
+
+  /** kube's detail, and the inspector opened from it on the service-account token. */
+  async function inspectServiceAccount(profile: ProfileView = kube) {
+    const rendered = renderApp({ servers: [avassa], profiles: [profile, prodProfile] });
+    const user = userEvent.setup();
+    await user.click((await screen.findAllByTestId('profile-open'))[0]);
+    const detail = await screen.findByTestId('profile-detail');
+    await user.click(within(detail).getByTestId('inspect-sa-token'));
+    const panel = await screen.findByTestId('inspector');
+    return { ...rendered, user, panel };
+  }
+
+  it('is offered for that login kind only, even before any login', async () => {
+    renderApp({ servers: [avassa], profiles: [kube, prodProfile] });
+    const user = userEvent.setup();
+    await user.click((await screen.findAllByTestId('profile-open'))[0]);
+    const detail = await screen.findByTestId('profile-detail');
+    const button = within(detail).getByTestId('inspect-sa-token');
+    expect(button).toHaveTextContent('Inspect service-account token');
+    expect(button).toBeEnabled();
+    // There is no stored token yet: that inspector stays off.
+    expect(within(detail).getByTestId('inspect-profile')).toBeDisabled();
+
+    await user.click(screen.getAllByTestId('profile-open')[1]);
+    const other = await screen.findByRole('dialog', { name: /prod/ });
+    expect(within(other).queryByTestId('inspect-sa-token')).not.toBeInTheDocument();
+  });
+
+  it('asks Rust for the token by profile id, read from its file, and shows the claims', async () => {
+    const { api, panel } = await inspectServiceAccount();
+    expect(api.inspectToken).toHaveBeenCalledWith({ source: 'service-account', profile_id: 22 });
+    expect(
+      screen.getByRole('dialog', { name: 'Service-account token of kube (tenant acme)' }),
+    ).toBe(panel);
+    expect(within(panel).getByTestId('inspector-sa-note')).toHaveTextContent('/var/run/sa/token');
+    expect(await within(panel).findByTestId('inspector-claims')).toHaveTextContent(
+      '"sub": "e2e-user"',
+    );
+    expect(within(panel).queryByTestId('inspector-input')).not.toBeInTheDocument();
+  });
+
+  it('verifies the signature against the same token', async () => {
+    const { api, user, panel } = await inspectServiceAccount();
+    await within(panel).findByTestId('inspector-claims');
+    await user.type(within(panel).getByTestId('verify-key'), 'k');
+    await user.click(within(panel).getByTestId('verify-run'));
+    expect(api.verifyToken).toHaveBeenCalledWith(
+      { source: 'service-account', profile_id: 22 },
+      { kind: 'secret', value: 'k' },
+    );
+  });
+
+  it('says why the file cannot be read, in Rust’s words', async () => {
+    const rendered = renderApp({ servers: [avassa], profiles: [kube] });
+    rendered.api.inspectToken.mockRejectedValue(
+      fail({
+        code: 'invalid',
+        field: 'sa_token_file',
+        message:
+          'cannot read the service-account token /var/run/sa/token: No such file or directory',
+      }),
+    );
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('profile-open'));
+    await user.click(await screen.findByTestId('inspect-sa-token'));
+    const panel = await screen.findByTestId('inspector');
+    expect(await within(panel).findByTestId('form-error')).toHaveTextContent(
+      'cannot read the service-account token /var/run/sa/token',
+    );
+  });
+
+  it('goes back to the detail, and the stored-token inspector is a different panel', async () => {
+    const { user, panel } = await inspectServiceAccount({ ...kube, status: 'valid' });
+    await user.click(within(panel).getByTestId('inspector-back'));
+    const detail = await screen.findByTestId('profile-detail');
+    await user.click(within(detail).getByTestId('inspect-profile'));
+    expect(
+      await screen.findByRole('dialog', { name: 'Stored token of kube (tenant acme)' }),
+    ).toBeInTheDocument();
   });
 });

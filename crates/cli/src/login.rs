@@ -192,7 +192,7 @@ async fn wait_for_outcome(
     profile: &str,
 ) -> Result<(), Error> {
     eprintln!("Waiting for the browser… (Ctrl-C to give up)");
-    let wait = latchkey_core::providers::LOGIN_WAIT.unsigned_abs();
+    let wait = core.redirects().login_wait().unsigned_abs();
     let outcome = tokio::time::timeout(wait, async {
         loop {
             match outcomes.recv().await {

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 mod jwt;
 mod login;
 mod output;
+mod sign;
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +52,8 @@ enum Command {
     /// Decode, verify or mint JSON Web Tokens
     #[command(subcommand)]
     Jwt(jwt::JwtCommand),
+    /// Sign a DCI request with a dci-hmac profile's key, or --check whose key it is
+    Sign(sign::SignArgs),
 }
 
 #[derive(clap::Args)]
@@ -178,6 +181,9 @@ struct ProfileAdd {
     /// The redirect URI registered with the provider, where it must be exact (Quay)
     #[arg(long)]
     redirect_uri: Option<String>,
+    /// quay-registry as $oauthtoken: the quay-direct-oauth profile whose token it presents
+    #[arg(long)]
+    source_profile: Option<String>,
     /// A free-text label shown beside the name
     #[arg(long)]
     label: Option<String>,
@@ -242,6 +248,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Token { profile, format } => token(&core, &profile, format).await,
         Command::Login(args) => login::run(&core, args).await,
         Command::Logout { profile } => logout(&core, &profile).await,
+        Command::Sign(args) => sign::run(&core, args).await,
         Command::Jwt(_) => unreachable!("handled above"),
     }
 }
@@ -250,7 +257,11 @@ async fn token(core: &Latchkey, name: &str, format: TokenFormat) -> Result<(), E
     let (profile, secret) = core.valid_token(name).await?;
     match format {
         TokenFormat::Raw => println!("{}", secret.expose()),
-        TokenFormat::Header => println!("Authorization: Bearer {}", secret.expose()),
+        TokenFormat::Header => {
+            for (k, v) in core.token_headers(&profile, &secret)? {
+                println!("{k}: {v}");
+            }
+        }
         TokenFormat::Json => {
             let view = core.profile_view(profile.id).await?;
             println!(
@@ -361,6 +372,7 @@ async fn profile(core: &Latchkey, cmd: ProfileCommand) -> Result<(), Error> {
                     access_key: args.access_key,
                     redirect,
                     redirect_uri: args.redirect_uri,
+                    source_profile: args.source_profile,
                 },
                 label: args.label,
                 secret,

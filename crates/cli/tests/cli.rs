@@ -45,6 +45,21 @@ impl Home {
         child.wait_with_output().unwrap()
     }
 
+    fn run_with_stdin_bytes(&self, args: &[&str], stdin: &[u8]) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(args)
+            .env("LATCHKEY_HOME", self.dir.path())
+            .env("LATCHKEY_KEYRING_SERVICE", &self.service)
+            .env("LATCHKEY_NONINTERACTIVE", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.run(args);
         assert!(
@@ -663,4 +678,213 @@ fn jwt_mint_decode_and_verify_follow_the_kontinuous_vectors() {
     assert!(stderr(&bad).contains("signature"), "{}", stderr(&bad));
     let usage = home.run(&["jwt", "verify", CREATE_JWT]);
     assert_eq!(usage.status.code(), Some(2), "a key is required");
+}
+
+#[test]
+fn sign_prints_headers_a_curl_line_that_the_server_accepts_and_checks_the_key() {
+    use latchkey_sandbox::dci as sb;
+    keyring_session();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt.block_on(latchkey_sandbox::Sandbox::start(0)).unwrap();
+    let home = Home::new();
+    let url = sandbox.url_of("dci");
+    let out = home.run(&["server", "add", "ci", "--kind", "dci", "--url", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (name, secret) in [("lab", sb::REMOTECI_SECRET), ("wrong", "not-the-secret")] {
+        let out = home.run_with_stdin(
+            &[
+                "profile",
+                "add",
+                name,
+                "--server",
+                "ci",
+                "--login",
+                "dci-hmac",
+                "--access-key",
+                sb::REMOTECI_ACCESS_KEY,
+                "--secret-stdin",
+            ],
+            Some(&format!("{secret}\n")),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    /// Runs a printed curl line as a shell would, with its status appended.
+    fn run_curl(line: &str, stdin: &[u8]) -> (String, String) {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{} -sS -w '\\n%{{http_code}}'", line.trim_end()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap();
+        (status.to_string(), body.to_string())
+    }
+
+    // Whose key: the identity, by the CLI's own signed request.
+    let out = home.run(&["sign", "lab", "--check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("name: {}", sb::REMOTECI_NAME))
+            && text.contains(&format!("access key: {}", sb::REMOTECI_ACCESS_KEY))
+            && text.contains(&format!("teams: {}", sb::TEAM_NAME)),
+        "{text}"
+    );
+    let json = home.json(&["sign", "lab", "--check", "--json"]);
+    assert_eq!(json["identity"]["type"], "remoteci");
+    let out = home.run(&["sign", "wrong", "--check"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("secret: the server does not accept the signature"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A GET with spaces, colons and unicode in the query, as a curl line.
+    let out = home.run(&[
+        "sign",
+        "lab",
+        "GET",
+        "/api/v1/jobs?where=name:foo bar&q=café ✓",
+        "--format",
+        "curl",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(line.starts_with("curl -g -H 'X-DCI-Date: "), "{line}");
+    let (status, body) = run_curl(&line, b"");
+    assert_eq!(status, "200", "{body}");
+    let echo: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(echo["params"]["where"], "name:foo bar");
+    assert_eq!(echo["params"]["q"], "café ✓");
+    assert_eq!(echo["path"], "/dci/api/v1/jobs");
+
+    // A POST whose body comes from a file: curl reads the same file.
+    let file = home.dir.path().join("job.json");
+    let job = "{\"topic_id\": \"0b8f4a52\", \"comment\": \"it's ✓\"}\n";
+    std::fs::write(&file, job).unwrap();
+    let data = format!("@{}", file.display());
+    let out = home.run(&[
+        "sign",
+        "lab",
+        "POST",
+        "/api/v1/jobs",
+        "--data",
+        &data,
+        "--curl",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(line.contains(&format!("--data-binary {data} ")), "{line}");
+    let (status, body) = run_curl(&line, b"");
+    assert_eq!(status, "200", "{body}");
+    let echo: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(echo["body"], job, "the file's bytes, newline included");
+
+    // A body given inline, and one piped in that no shell line can hold.
+    let out = home.run(&[
+        "sign",
+        "lab",
+        "PUT",
+        "/api/v1/jobs/1",
+        "--data",
+        "@not-a-file-but-text?",
+        "--curl",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "@ reads a file");
+    assert!(
+        stderr(&out).contains("data: cannot read not-a-file-but-text?"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&[
+        "sign",
+        "lab",
+        "PUT",
+        "/api/v1/jobs/1",
+        "--data",
+        "{\"state\": \"it's\"}",
+        "--curl",
+    ]);
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(run_curl(&line, b"").0, "200", "{line}");
+    let binary = b"\x00\xffraw";
+    let out = home.run_with_stdin_bytes(
+        &[
+            "sign",
+            "lab",
+            "POST",
+            "/api/v1/jobs/1/files",
+            "--data",
+            "@-",
+            "--curl",
+        ],
+        binary,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pipe the same bytes"),
+        "{}",
+        stderr(&out)
+    );
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(run_curl(&line, binary).0, "200", "{line}");
+
+    // The default: the two header lines, what to keep on stderr.
+    let out = home.run(&["sign", "lab", "POST", "/api/v1/jobs", "--data", "{}"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("X-DCI-Date: 20"), "{text}");
+    assert!(
+        lines[1].starts_with(&format!(
+            "Authorization: DCI2-HMAC-SHA256 Credential={}/",
+            sb::REMOTECI_ACCESS_KEY
+        )),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("with Content-Type: application/json"),
+        "{}",
+        stderr(&out)
+    );
+    let json = home.json(&[
+        "sign",
+        "lab",
+        "GET",
+        &format!("{url}/api/v1/identity"),
+        "--json",
+    ]);
+    assert_eq!(json["method"], "GET");
+    assert_eq!(json["url"], format!("{url}/api/v1/identity"));
+    assert!(json["canonical_request"]
+        .as_str()
+        .unwrap()
+        .starts_with("GET\n/dci/api/v1/identity\n\nhost:127.0.0.1:"));
+    assert_eq!(json["headers"]["Authorization"], json["authorization"]);
+
+    // Refusals before anything is sent.
+    let out = home.run(&["sign", "lab", "GET", "/api/v1/jobs?a=1&a=2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("url: the query repeats the key 'a'"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&["sign", "lab", "GET"]);
+    assert_eq!(out.status.code(), Some(2), "usage: the URL is missing");
+    let out = home.run(&["login", "lab"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("nothing to log in"),
+        "{}",
+        stderr(&out)
+    );
+    rt.block_on(sandbox.stop());
 }

@@ -275,7 +275,12 @@ pub struct SignedRequest {
     pub authorization: String,
     pub canonical_request: String,
     pub string_to_sign: String,
-    /// A shell line that sends the request with curl.
+    /// The `Content-Type` to send the body with (none without a body): the
+    /// server must read the body as the bytes that were signed, which a form
+    /// type would prevent.
+    pub content_type: Option<String>,
+    /// A shell line that sends the request with curl (the body inline, or
+    /// from stdin when [`SignedRequest::curl_reads_stdin`]).
     pub curl: String,
     /// The body bytes that were signed; they must be sent unchanged.
     #[serde(skip)]
@@ -294,10 +299,10 @@ impl SignedRequest {
 
     /// The curl line, reading the body from `path` (`--data-binary @path`).
     pub fn curl_with_body_file(&self, path: &str) -> String {
-        self.curl_line(Some(&format!("@{path}")))
+        self.curl_line(Some(path))
     }
 
-    fn curl_line(&self, body_arg: Option<&str>) -> String {
+    fn curl_line(&self, body_file: Option<&str>) -> String {
         let mut line = String::from("curl -g");
         let has_body = !self.body.is_empty();
         if self.method == "HEAD" && !has_body {
@@ -308,20 +313,49 @@ impl SignedRequest {
         for (name, value) in self.headers() {
             let _ = write!(line, " -H {}", shell_quote(&format!("{name}: {value}")));
         }
+        if let Some(content_type) = &self.content_type {
+            let _ = write!(
+                line,
+                " -H {}",
+                shell_quote(&format!("Content-Type: {content_type}"))
+            );
+        }
         if has_body {
-            line.push_str(" -H 'Content-Type: application/json'");
-            let arg = match body_arg {
-                Some(arg) => arg.to_string(),
+            // --data-raw sends the text as it is (no '@file' reading, no
+            // newline stripping); what a shell argument cannot hold comes
+            // from a file or stdin, unchanged with --data-binary.
+            let arg = match body_file {
+                Some(path) => format!(" --data-binary {}", shell_quote(&format!("@{path}"))),
                 None => match std::str::from_utf8(&self.body) {
-                    Ok(text) if !text.contains('\0') => text.to_string(),
-                    // Not something a shell argument can hold: pipe it in.
-                    _ => "@-".to_string(),
+                    Ok(text) if !text.contains('\0') => {
+                        format!(" --data-raw {}", shell_quote(text))
+                    }
+                    _ => " --data-binary @-".to_string(),
                 },
             };
-            let _ = write!(line, " --data-binary {}", shell_quote(&arg));
+            line.push_str(&arg);
         }
         let _ = write!(line, " {}", shell_quote(&self.url));
         line
+    }
+
+    /// Whether [`SignedRequest::curl`] reads the body from stdin (a body a
+    /// shell argument cannot hold: not UTF-8, or with a NUL byte).
+    pub fn curl_reads_stdin(&self) -> bool {
+        !self.body.is_empty() && std::str::from_utf8(&self.body).map_or(true, |t| t.contains('\0'))
+    }
+}
+
+/// The `Content-Type` to send a body with: JSON when it parses as JSON (what
+/// DCI's endpoints read), else raw bytes. Never a form type: the server
+/// reads a form body as empty and the signature of its bytes fails.
+fn content_type_for(body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        None
+    } else if serde_json::from_slice::<Value>(body).is_ok() {
+        Some("application/json".into())
+    } else {
+        Some("application/octet-stream".into())
     }
 }
 
@@ -364,6 +398,7 @@ pub fn sign_url(
         authorization: sig.authorization,
         canonical_request: sig.canonical_request,
         string_to_sign: sig.string_to_sign,
+        content_type: content_type_for(&parts.body),
         curl: String::new(),
         body: parts.body,
     };
@@ -535,12 +570,7 @@ impl Latchkey {
             .server(profile.server_id)
             .await?
             .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
-        let url = url.trim();
-        let url = if url.starts_with('/') {
-            format!("{}{url}", server.url.trim_end_matches('/'))
-        } else {
-            url.to_string()
-        };
+        let url = resolve_url(&server, url);
         let (access_key, secret) = profile_key(self.vault(), &profile).await?;
         Ok(sign(
             method,
@@ -552,6 +582,26 @@ impl Latchkey {
         )?)
     }
 
+    /// Records in the profile's history that a signed request left Latchkey
+    /// (copied or printed): the method and path, never the signature. A
+    /// preview that stays in the window is not recorded.
+    pub async fn record_signed(&self, profile: &str, signed: &SignedRequest) -> Result<()> {
+        let profile = self.dci_profile(profile).await?;
+        let path = Url::parse(&signed.url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        self.store()
+            .add_history(
+                profile.id,
+                self.clock().now(),
+                "signed",
+                Some(&format!("{} {path}", signed.method)),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The `dci-hmac` profile named `name_or_id` (a name first, else an id).
     async fn dci_profile(&self, name_or_id: &str) -> Result<Profile> {
         let profile = match self.store().profile_by_name(name_or_id).await? {
             Some(p) => Some(p),
@@ -588,6 +638,21 @@ impl Latchkey {
             .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
         let (access_key, secret) = profile_key(self.vault(), &profile).await?;
         identity(&server, &access_key, &secret, self.clock().now()).await
+    }
+}
+
+/// `url` as given when it is absolute, else a path on `server` (with or
+/// without its leading `/`): `/api/v1/jobs` on `https://dci.example/` is
+/// `https://dci.example/api/v1/jobs`.
+fn resolve_url(server: &Server, url: &str) -> String {
+    let url = url.trim();
+    if url.contains("://") {
+        return url.to_string();
+    }
+    let base = server.url.trim_end_matches('/');
+    match url.strip_prefix('/') {
+        Some(path) => format!("{base}/{path}"),
+        None => format!("{base}/{url}"),
     }
 }
 
@@ -638,6 +703,8 @@ pub fn nothing_to_log_in(profile: &str) -> Error {
 
 /// What a signed request came back with.
 struct Answer {
+    /// Where the request went.
+    url: String,
     status: u16,
     /// The server's `Date`, to measure the clock skew by.
     date: Option<OffsetDateTime>,
@@ -672,7 +739,12 @@ async fn signed_get(
         .text()
         .await
         .map_err(|e| http::transport_error(server, &e))?;
-    Ok(Answer { status, date, body })
+    Ok(Answer {
+        url: signed.url,
+        status,
+        date,
+        body,
+    })
 }
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the `Date` format.
@@ -730,7 +802,7 @@ fn message(body: &str) -> String {
 }
 
 /// A refusal in words that say what to do (protocols §5 item 19).
-fn refused(answer: &Answer, access_key: &str, now: OffsetDateTime) -> Error {
+fn refused(answer: &Answer, access_key: &str, url: &str, now: OffsetDateTime) -> Error {
     let msg = message(&answer.body);
     let lower = msg.to_lowercase();
     let (field, text) = if lower.contains("signature is expired") {
@@ -748,16 +820,49 @@ fn refused(answer: &Answer, access_key: &str, now: OffsetDateTime) -> Error {
         (
             Some("secret"),
             format!(
-                "the server does not accept the signature of {access_key}: the secret key is probably wrong (server: {msg})"
+                "the server does not accept the signature of {access_key}: the secret key is probably wrong; enter it again in the profile (server: {msg})"
             ),
         )
-    } else if answer.status == 404 || lower.contains("identity does not exist") {
+    } else if lower.contains("remoteci not found") || lower.contains("feeder not found") {
         (
             Some("access_key"),
-            format!("the server does not know the access key {access_key} (server: {msg})"),
+            format!(
+                "the server knows no {access_key}: check the id in the access key, and that the remoteci or feeder was not deleted (server: {msg})"
+            ),
+        )
+    } else if lower.contains("identity does not exist") {
+        (
+            Some("access_key"),
+            format!(
+                "the server accepts only remoteci/<id> or feeder/<id> access keys, not {access_key} (server: {msg})"
+            ),
+        )
+    } else if lower.contains("bad or incomplete headers") {
+        (
+            None,
+            format!(
+                "the server could not read the X-DCI-Date and Authorization headers: a proxy between here and {url} may drop them (server: {msg})"
+            ),
+        )
+    } else if answer.status == 412 {
+        (
+            None,
+            format!(
+                "the team of {access_key} is not active: ask a DCI administrator to reactivate it (server: {msg})"
+            ),
+        )
+    } else if answer.status == 404 {
+        (
+            Some("url"),
+            format!(
+                "{url} does not exist: the server's URL must be the DCI API's base, e.g. https://api.distributed-ci.io, without /api/v1 (server: {msg})"
+            ),
         )
     } else {
-        (None, msg)
+        (
+            None,
+            format!("the server answered {} to {url}: {msg}", answer.status),
+        )
     };
     Error::ServerRefused {
         status: Some(answer.status),
@@ -783,7 +888,8 @@ fn text(v: &Value, key: &str) -> Option<String> {
 }
 
 /// Who `access_key` is on `server`, as summary lines; an error when the
-/// server refuses the signature.
+/// server refuses the signature. The identity of a remoteci or feeder has
+/// no name (§4.1): its own record, which the key may read, has.
 pub async fn identity(
     server: &Server,
     access_key: &str,
@@ -794,27 +900,38 @@ pub async fn identity(
     let credential = key.credential();
     let answer = signed_get(server, "/api/v1/identity", &credential, secret, now).await?;
     if answer.status != 200 {
-        return Err(refused(&answer, &credential, now));
+        return Err(refused(&answer, &credential, &answer.url, now));
     }
-    let v: Value = serde_json::from_str(&answer.body).map_err(|e| Error::ServerRefused {
+    let not_dci = |why: String| Error::ServerRefused {
         status: Some(200),
-        field: None,
-        message: format!("the identity is not JSON: {e}"),
-    })?;
-    let id = v.get("identity").cloned().unwrap_or(Value::Null);
+        field: Some("url"),
+        message: format!(
+            "{} answered, but not as a DCI server ({why}): check the server's URL",
+            answer.url
+        ),
+    };
+    let v: Value = serde_json::from_str(&answer.body).map_err(|e| not_dci(e.to_string()))?;
+    let id = match v.get("identity") {
+        Some(id @ Value::Object(_)) => id.clone(),
+        _ => return Err(not_dci("no \"identity\" in the answer".into())),
+    };
     let mut items = vec![
         item("access key", credential.clone()),
         item("type", key.client_type.as_str()),
     ];
     let mut name = text(&id, "name");
     let mut extra = Vec::new();
-    // A remoteci's identity has no name: its own record has.
-    if name.is_none() && key.client_type == ClientType::Remoteci {
-        let path = format!("/api/v1/remotecis/{}", key.client_id);
+    if name.is_none() {
+        let (collection, one) = match key.client_type {
+            ClientType::Remoteci => ("remotecis", "remoteci"),
+            ClientType::Feeder => ("feeders", "feeder"),
+        };
+        let path = format!("/api/v1/{collection}/{}", key.client_id);
+        // Best effort: the identity already proved the key good.
         if let Ok(a) = signed_get(server, &path, &credential, secret, now).await {
             if a.status == 200 {
                 if let Ok(r) = serde_json::from_str::<Value>(&a.body) {
-                    let r = r.get("remoteci").cloned().unwrap_or(Value::Null);
+                    let r = r.get(one).cloned().unwrap_or(Value::Null);
                     name = text(&r, "name");
                     if let Some(state) = text(&r, "state") {
                         extra.push(item("state", state));
@@ -974,13 +1091,37 @@ mod tests {
         assert_eq!(
             signed.curl,
             format!(
-                "curl -g -X POST -H 'X-DCI-Date: 20250102T030405Z' -H 'Authorization: {}' -H 'Content-Type: application/json' --data-binary '{{\"a\": 1}}' 'https://dci.example.com:8443/api/v1/jobs?q=it%27s'",
+                "curl -g -X POST -H 'X-DCI-Date: 20250102T030405Z' -H 'Authorization: {}' -H 'Content-Type: application/json' --data-raw '{{\"a\": 1}}' 'https://dci.example.com:8443/api/v1/jobs?q=it%27s'",
                 signed.authorization
             )
         );
         assert!(signed
             .curl_with_body_file("/tmp/b.json")
             .contains(" --data-binary @/tmp/b.json "));
+        assert!(!signed.curl_reads_stdin());
+
+        // Text that starts with '@' is sent as text, not read from a file.
+        let at = sign("PUT", "https://h/x", b"@etc", KEY, &Secret::new(SECRET), AT).unwrap();
+        assert_eq!(at.content_type.as_deref(), Some("application/octet-stream"));
+        assert!(at.curl.contains(" --data-raw @etc "), "{}", at.curl);
+        let binary = sign(
+            "PUT",
+            "https://h/x",
+            b"\xff\0",
+            KEY,
+            &Secret::new(SECRET),
+            AT,
+        )
+        .unwrap();
+        assert!(binary.curl_reads_stdin());
+        assert!(
+            binary.curl.contains(" --data-binary @- "),
+            "{}",
+            binary.curl
+        );
+        let get = sign("GET", "https://h/x", b"", KEY, &Secret::new(SECRET), AT).unwrap();
+        assert_eq!(get.content_type, None);
+        assert!(get.curl.starts_with("curl -g -H "), "{}", get.curl);
     }
 
     #[test]

@@ -91,6 +91,8 @@ struct HubState {
 pub struct RedirectHub {
     clock: SharedClock,
     state: Mutex<HubState>,
+    /// How long a new login waits (the `login_wait_minutes` setting).
+    wait_seconds: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for RedirectHub {
@@ -111,7 +113,22 @@ impl RedirectHub {
         Self {
             clock,
             state: Mutex::new(HubState::default()),
+            wait_seconds: std::sync::atomic::AtomicI64::new(DEFAULT_LOGIN_DEADLINE.whole_seconds()),
         }
+    }
+
+    /// How long a login started now waits for its redirect.
+    pub fn login_wait(&self) -> Duration {
+        Duration::seconds(self.wait_seconds.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Sets how long logins started from now on wait; waiting ones keep
+    /// their deadline.
+    pub fn set_login_wait(&self, wait: Duration) {
+        self.wait_seconds.store(
+            wait.whole_seconds().max(1),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Registers a login that waits for `redirect_uri`; returns its `state`.

@@ -86,7 +86,22 @@ impl Latchkey {
     /// opaque token probably is.
     pub async fn inspect(&self, source: &TokenSource) -> Result<Inspection> {
         let token = self.source_token(source).await?;
-        Ok(jwt::inspect_secret(&token, self.clock().now()))
+        let mut inspection = jwt::inspect_secret(&token, self.clock().now());
+        // A Quay registry token may grant less than its profile asks for.
+        if let TokenSource::Profile { profile_id } = source {
+            if let (Some(p), Inspection::Jwt { warnings, .. }) =
+                (self.store().profile(*profile_id).await?, &mut inspection)
+            {
+                if p.login == crate::model::LoginKind::QuayRegistry {
+                    let claims = jwt::decode(token.expose()).map(|d| d.claims)?;
+                    warnings.extend(crate::providers::quay::access_warnings(
+                        &p.settings,
+                        &claims,
+                    ));
+                }
+            }
+        }
+        Ok(inspection)
     }
 
     /// Checks the token's signature against the key the user gave.

@@ -133,6 +133,9 @@ pub enum RedirectMode {
     Loopback,
     /// `latchkey://callback`, through the OS URL-scheme handler.
     DeepLink,
+    /// No redirect: the user types a code on any device (RFC 8628 device
+    /// authorization), where the provider advertises it.
+    Device,
 }
 
 impl FromStr for RedirectMode {
@@ -141,9 +144,10 @@ impl FromStr for RedirectMode {
         match s {
             "loopback" => Ok(RedirectMode::Loopback),
             "deep-link" => Ok(RedirectMode::DeepLink),
+            "device" => Ok(RedirectMode::Device),
             other => Err(Error::invalid(
                 "redirect",
-                format!("unknown redirect '{other}'; choose loopback or deep-link"),
+                format!("unknown redirect '{other}'; choose loopback, deep-link or device"),
             )),
         }
     }
@@ -205,6 +209,10 @@ pub struct ProfileSettings {
     pub redirect: Option<RedirectMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_uri: Option<String>,
+    /// Another profile whose token this one presents (a Quay registry login
+    /// as `$oauthtoken` with a direct-OAuth profile's token), by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_profile: Option<String>,
 }
 
 /// A server × tenant × identity: the unit a token belongs to.
@@ -253,6 +261,7 @@ pub enum SettingField {
     AccessKey,
     Redirect,
     RedirectUri,
+    SourceProfile,
 }
 
 /// Which secret a login kind keeps in the vault, if any.
@@ -274,6 +283,11 @@ pub struct LoginSpec {
     pub secret: Option<SecretSpec>,
     /// What "Log in" asks of the user in the window.
     pub prompt: LoginPrompt,
+    /// The scopes the server knows, for a form to offer as checkboxes; empty
+    /// when any text goes.
+    pub scope_choices: &'static [&'static str],
+    /// What logging out does beyond this profile, for the confirmation.
+    pub logout_warning: Option<&'static str>,
 }
 
 /// What the window's "Log in" does for a login kind.
@@ -357,7 +371,7 @@ impl LoginKind {
                 ),
                 LoginKind::QuayRegistry => (
                     &[Username],
-                    &[Scopes, Service],
+                    &[Scopes, Service, SourceProfile],
                     secret("Password or robot token", Slot::Password, false),
                 ),
                 LoginKind::DciHmac => (
@@ -377,7 +391,20 @@ impl LoginKind {
             | LoginKind::Github
             | LoginKind::GithubDevice => LoginPrompt::Browser,
             LoginKind::DciHmac => LoginPrompt::Sign,
+            // The password is asked unless remembered; a registry login that
+            // borrows another profile's token leaves it empty.
+            LoginKind::QuayDirectOauth | LoginKind::QuaySession | LoginKind::QuayRegistry => {
+                LoginPrompt::Password
+            }
             _ => LoginPrompt::Unavailable,
+        };
+        let scope_choices: &'static [&'static str] = match self {
+            LoginKind::QuayDirectOauth => crate::providers::quay::SCOPES,
+            _ => &[],
+        };
+        let logout_warning = match self {
+            LoginKind::QuaySession => Some(crate::providers::quay::SIGNOUT_WARNING),
+            _ => None,
         };
         LoginSpec {
             login: self,
@@ -385,6 +412,8 @@ impl LoginKind {
             optional,
             secret,
             prompt,
+            scope_choices,
+            logout_warning,
         }
     }
 
@@ -409,6 +438,7 @@ impl ProfileSettings {
             SettingField::AccessKey => set(&self.access_key),
             SettingField::Redirect => self.redirect.is_some(),
             SettingField::RedirectUri => set(&self.redirect_uri),
+            SettingField::SourceProfile => set(&self.source_profile),
         }
     }
 
@@ -434,17 +464,35 @@ impl ProfileSettings {
             &mut self.sa_token_file,
             &mut self.access_key,
             &mut self.redirect_uri,
+            &mut self.source_profile,
         ] {
             norm(v);
         }
-        self.scopes = self
-            .scopes
-            .iter()
-            .flat_map(|s| s.split([' ', ',']))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
+        let mut scopes: Vec<String> = Vec::new();
+        for piece in self.scopes.iter().flat_map(|s| s.split([' ', ','])) {
+            let piece = piece.trim();
+            if piece.is_empty() {
+                continue;
+            }
+            // A registry scope lists its actions after commas
+            // (`repository:ns/repo:pull,push`): keep them on their scope.
+            let is_action = matches!(piece, "pull" | "push" | "*");
+            match scopes.last_mut() {
+                Some(last)
+                    if is_action
+                        && last.rsplit_once(':').is_some_and(|(_, actions)| {
+                            actions
+                                .split(',')
+                                .all(|a| matches!(a, "pull" | "push" | "*"))
+                        }) =>
+                {
+                    last.push(',');
+                    last.push_str(piece);
+                }
+                _ => scopes.push(piece.to_string()),
+            }
+        }
+        self.scopes = scopes;
         self
     }
 }
@@ -462,6 +510,7 @@ fn field_name(field: SettingField) -> &'static str {
         SettingField::AccessKey => "access_key",
         SettingField::Redirect => "redirect",
         SettingField::RedirectUri => "redirect_uri",
+        SettingField::SourceProfile => "source_profile",
     }
 }
 
@@ -489,6 +538,7 @@ pub fn validate_settings(login: LoginKind, settings: &ProfileSettings) -> Result
         SettingField::AccessKey,
         SettingField::Redirect,
         SettingField::RedirectUri,
+        SettingField::SourceProfile,
     ] {
         if settings.get(field) && !spec.required.contains(&field) && !spec.optional.contains(&field)
         {
@@ -513,9 +563,24 @@ pub fn validate_settings(login: LoginKind, settings: &ProfileSettings) -> Result
             return Err(Error::invalid("redirect_uri", "redirect URI needs a host"));
         }
     }
+    if settings.redirect == Some(RedirectMode::Device) {
+        if !matches!(login, LoginKind::Oidc | LoginKind::Auth0) {
+            return Err(Error::invalid(
+                "redirect",
+                format!("{login} cannot log in with a device code; choose loopback or deep link"),
+            ));
+        }
+        if settings.redirect_uri.is_some() {
+            return Err(Error::invalid(
+                "redirect_uri",
+                "a device-code login has no redirect URI; leave it empty",
+            ));
+        }
+    }
     if let Some(key) = &settings.access_key {
         validate_dci_access_key(key)?;
     }
+    crate::providers::quay::validate_settings(login, settings)?;
     if let Some(issuer) = &settings.issuer {
         validate_url("issuer", issuer)?;
     }
@@ -747,5 +812,39 @@ mod tests {
         .normalized();
         assert_eq!(s.scopes, ["repo:read", "user:read", "org:admin"]);
         assert_eq!(s.username, None);
+    }
+
+    #[test]
+    fn only_openid_logins_take_the_device_redirect() {
+        let device = ProfileSettings {
+            client_id: Some("cli".into()),
+            redirect: Some(RedirectMode::Device),
+            ..Default::default()
+        };
+        assert!(validate_settings(LoginKind::Oidc, &device).is_ok());
+        let auth0 = ProfileSettings {
+            audience: Some("https://api".into()),
+            ..device.clone()
+        };
+        assert!(validate_settings(LoginKind::Auth0, &auth0).is_ok());
+        let err = validate_settings(
+            LoginKind::AvassaOidc,
+            &ProfileSettings {
+                redirect: Some(RedirectMode::Device),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.field(), Some("redirect"));
+        assert!(err.to_string().contains("loopback or deep link"), "{err}");
+        assert_eq!(
+            "device".parse::<RedirectMode>().unwrap(),
+            RedirectMode::Device
+        );
+        assert!("tv"
+            .parse::<RedirectMode>()
+            .unwrap_err()
+            .to_string()
+            .contains("loopback, deep-link or device"));
     }
 }

@@ -43,6 +43,9 @@ pub struct RenewContext<'a> {
     pub vault: &'a Vault,
     pub redirects: &'a crate::flows::RedirectHub,
     pub now: OffsetDateTime,
+    /// The token of the profile named in the settings' `source_profile`,
+    /// when it names one and that profile holds a valid token.
+    pub borrowed: Option<Secret>,
 }
 
 /// Why a renewal did not produce a token.
@@ -95,6 +98,15 @@ pub enum LifecycleEvent {
 }
 
 impl LifecycleEvent {
+    /// The profile the event is about.
+    pub fn profile_id(&self) -> i64 {
+        match self {
+            LifecycleEvent::Renewed { profile_id, .. }
+            | LifecycleEvent::RenewalFailed { profile_id, .. }
+            | LifecycleEvent::Reminder { profile_id, .. } => *profile_id,
+        }
+    }
+
     /// The desktop notification this event deserves, as (title, body): a
     /// reminder, or the first failure of a renewal. Successful renewals are
     /// silent.
@@ -406,6 +418,7 @@ impl Latchkey {
                 vault: self.vault(),
                 redirects: self.redirects(),
                 now,
+                borrowed: self.borrowed_token(&profile).await.ok().flatten(),
             })
             .await;
         match result {

@@ -186,7 +186,7 @@ impl Latchkey {
 
     pub async fn open_with(env: &Environment, vault: Vault, clock: SharedClock) -> Result<Self> {
         let store = Store::open(&env.data_dir).await?;
-        Ok(Self {
+        let core = Self {
             store,
             vault,
             redirects: Arc::new(RedirectHub::new(Arc::clone(&clock))),
@@ -195,7 +195,13 @@ impl Latchkey {
             providers: crate::providers::Providers::builtin(),
             flights: Default::default(),
             outcomes: tokio::sync::broadcast::channel(16).0,
-        })
+        };
+        // Unreadable settings are reported where they are used; logins then
+        // wait the default time.
+        if let Ok(settings) = core.settings().await {
+            core.apply_login_wait(&settings);
+        }
+        Ok(core)
     }
 
     pub fn store(&self) -> &Store {
@@ -399,7 +405,12 @@ impl Latchkey {
                     settings: p.settings,
                     label: p.label,
                     status,
-                    status_label: status.label().to_string(),
+                    // A DCI key is never "logged in": it signs each request.
+                    status_label: if p.login == LoginKind::DciHmac && status == TokenStatus::None {
+                        "signs each request".to_string()
+                    } else {
+                        status.label().to_string()
+                    },
                     expires_at: token.and_then(|t| t.expires_at).map(tok::rfc3339),
                     renew_due_at: token.and_then(|t| t.renew_due_at).map(tok::rfc3339),
                     renewable: RenewalPolicy::of(p.login).renews()
@@ -786,15 +797,30 @@ impl Latchkey {
         }
         let (_, token) = self.valid_token(&profile.name).await?;
         let server = self.server_by_id(profile.server_id).await?;
+        let headers = auth_headers(&profile, &token)?;
         let text = match format {
+            CopyFormat::Token if profile.login == LoginKind::QuaySession => headers[0].1.clone(),
             CopyFormat::Token => token.expose().to_string(),
+            CopyFormat::Bearer if profile.login == LoginKind::QuaySession => {
+                return Err(Error::invalid(
+                    "format",
+                    "a Quay session is a cookie, not a bearer token: copy its headers or the curl line",
+                ))
+            }
             CopyFormat::Bearer => format!("Bearer {}", token.expose()),
-            CopyFormat::Header => format!("Authorization: Bearer {}", token.expose()),
-            CopyFormat::Curl => format!(
-                "curl -H 'Authorization: Bearer {}' '{}'",
-                token.expose(),
-                server.url.replace('\'', "%27")
-            ),
+            CopyFormat::Header => headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            CopyFormat::Curl => {
+                let mut line = String::from("curl");
+                for (k, v) in &headers {
+                    line.push_str(&format!(" -H '{k}: {}'", v.replace('\'', "'\\''")));
+                }
+                line.push_str(&format!(" '{}'", server.url.replace('\'', "%27")));
+                line
+            }
         };
         self.store
             .add_history(
@@ -805,6 +831,16 @@ impl Latchkey {
             )
             .await?;
         Ok(Secret::new(text))
+    }
+
+    /// The headers that authenticate a request with `profile`'s stored
+    /// token, in the order to send them.
+    pub fn token_headers(
+        &self,
+        profile: &Profile,
+        token: &Secret,
+    ) -> Result<Vec<(String, String)>> {
+        auth_headers(profile, token)
     }
 
     /// Forgets the tokens of a profile (not its configured secrets such as a
@@ -863,6 +899,12 @@ impl Latchkey {
 
     // ---- settings ----
 
+    fn apply_login_wait(&self, value: &AppSettings) {
+        self.redirects.set_login_wait(Duration::minutes(i64::from(
+            value.login_wait_minutes.max(1),
+        )));
+    }
+
     pub async fn settings(&self) -> Result<AppSettings> {
         match self.store.setting(settings::KEY).await? {
             Some(json) => serde_json::from_str(&json)
@@ -872,6 +914,15 @@ impl Latchkey {
     }
 
     pub async fn set_settings(&self, value: &AppSettings) -> Result<()> {
+        if !(1..=settings::MAX_LOGIN_WAIT_MINUTES).contains(&value.login_wait_minutes) {
+            return Err(Error::invalid(
+                "login_wait_minutes",
+                format!(
+                    "a login waits between 1 and {} minutes for the browser",
+                    settings::MAX_LOGIN_WAIT_MINUTES
+                ),
+            ));
+        }
         if value.clipboard_clear_seconds > 24 * 3600 {
             return Err(Error::invalid(
                 "clipboard_clear_seconds",
@@ -880,6 +931,7 @@ impl Latchkey {
         }
         let json = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
         self.store.set_setting(settings::KEY, &json).await?;
+        self.apply_login_wait(value);
         self.reschedule_all().await?;
         Ok(())
     }
@@ -902,4 +954,21 @@ struct ResolvedProfile {
     label: Option<String>,
     secret: Option<(crate::vault::Secret, crate::vault::SecretSlot)>,
     token_expires: Option<OffsetDateTime>,
+}
+
+/// `Authorization: Bearer <token>`, or for a Quay session its cookies and
+/// CSRF token.
+fn auth_headers(profile: &Profile, token: &Secret) -> Result<Vec<(String, String)>> {
+    if profile.login == LoginKind::QuaySession {
+        return crate::providers::quay::session_headers(token).ok_or_else(|| {
+            Error::LoginRequired(format!(
+                "the Quay session of '{}' in the keyring is unreadable: log in again",
+                profile.name
+            ))
+        });
+    }
+    Ok(vec![(
+        "Authorization".to_string(),
+        format!("Bearer {}", token.expose()),
+    )])
 }

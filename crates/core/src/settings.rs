@@ -16,6 +16,9 @@ pub struct AppSettings {
     /// A token that cannot renew by itself is "expiring" this many minutes
     /// before it expires.
     pub expiring_minutes: u32,
+    /// How long a browser or device login waits for the user before its
+    /// `state` expires, in minutes.
+    pub login_wait_minutes: u32,
 }
 
 impl Default for AppSettings {
@@ -26,8 +29,13 @@ impl Default for AppSettings {
             clipboard_clear_seconds: 30,
             reminder_minutes: vec![24 * 60, 60, 10, 0],
             expiring_minutes: 60,
+            login_wait_minutes: 10,
         }
     }
 }
 
 pub(crate) const KEY: &str = "app";
+
+/// The longest a login may wait for the browser: a `state` is a bearer of
+/// the login until it is spent, so it must not live for long.
+pub const MAX_LOGIN_WAIT_MINUTES: u32 = 60;

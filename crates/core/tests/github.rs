@@ -401,12 +401,14 @@ async fn logout_revokes_a_github_token_when_a_client_secret_is_configured() {
     assert!(w.sandbox.github().is_valid(&token));
     let report = w.core.logout(p.id).await.unwrap();
     assert!(report.message.contains("revoked"), "{}", report.message);
+    assert!(report.revoked);
     assert!(!w.sandbox.github().is_valid(&token));
 
     // Kontinuous' JWT cannot be revoked: forgotten locally, and said so.
     let id = w.kontinuous_profile().await;
     w.browser_login("ci").await.unwrap();
     let report = w.core.logout(id).await.unwrap();
+    assert!(!report.revoked);
     assert!(
         report.message.contains("stays valid until it expires"),
         "{}",

@@ -226,6 +226,46 @@ async fn a_redirect_naming_another_issuer_is_refused_and_a_late_or_replayed_one_
 }
 
 #[tokio::test]
+async fn the_login_wait_is_a_setting_and_bounds_the_state() {
+    let w = world().await;
+    w.profile("dev", "idp", "oidc", public_client()).await;
+    let mut settings = w.core.settings().await.unwrap();
+    for bad in [0, 61] {
+        settings.login_wait_minutes = bad;
+        let err = w.core.set_settings(&settings).await.unwrap_err();
+        assert_eq!(err.field(), Some("login_wait_minutes"), "{err}");
+        assert!(err.to_string().contains("between 1 and 60"), "{err}");
+    }
+    settings.login_wait_minutes = 2;
+    w.core.set_settings(&settings).await.unwrap();
+
+    // Within two minutes the redirect lands; after them it is refused.
+    let (in_time, _) = w.authorize("dev", true).await;
+    w.clock.advance(Duration::seconds(110));
+    assert!(w.core.redirects().route(&in_time).is_ok());
+    let (late, _) = w.authorize("dev", true).await;
+    w.clock.advance(Duration::seconds(130));
+    assert!(matches!(
+        w.core.redirects().route(&late).unwrap_err(),
+        RedirectRefused::Expired(_)
+    ));
+
+    // The setting outlives the process: a core opened again waits as long.
+    let env = Environment {
+        data_dir: w._dir.path().to_path_buf(),
+        keyring_service: "unused".into(),
+    };
+    let again = Latchkey::open_with(
+        &env,
+        latchkey_core::vault::Vault::memory(),
+        latchkey_core::clock::system(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.redirects().login_wait(), Duration::minutes(2));
+}
+
+#[tokio::test]
 async fn after_a_key_rotation_the_keys_are_fetched_again_once() {
     let w = world().await;
     w.profile("dev", "idp", "oidc", public_client()).await;
@@ -502,4 +542,98 @@ async fn logout_revokes_at_the_provider_and_offers_its_sign_out_page() {
     );
     assert_eq!(w.secret(plain, SecretSlot::AccessToken).await, None);
     tls.stop().await;
+}
+
+#[tokio::test]
+async fn a_device_code_login_works_where_advertised_and_says_what_to_do_where_not() {
+    let w = world().await;
+    w.sandbox.oidc().set_device_interval(Duration::ZERO);
+    let mut settings = public_client();
+    settings.redirect = Some(latchkey_core::model::RedirectMode::Device);
+    let id = w.profile("tv", "idp", "oidc", settings).await;
+
+    let mut outcomes = w.core.login_outcomes();
+    let step = w.core.login("tv", LoginInput::default()).await.unwrap();
+    let LoginStep::Device {
+        user_code,
+        verification_uri,
+        ..
+    } = step
+    else {
+        panic!("{step:?}")
+    };
+    assert_eq!(Some(user_code.clone()), w.sandbox.oidc().last_user_code());
+    assert!(
+        verification_uri.starts_with(&format!("{}/device", w.sandbox.oidc().issuer())),
+        "{verification_uri}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(w.secret(id, SecretSlot::AccessToken).await, None, "pending");
+    assert!(w.sandbox.oidc().approve_device(&user_code));
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(20), outcomes.recv())
+        .await
+        .expect("announced")
+        .unwrap();
+    assert!(outcome.accepted, "{outcome:?}");
+    let access = w.secret(id, SecretSlot::AccessToken).await.unwrap();
+    assert!(w.sandbox.oidc().is_active(&access));
+    assert!(w.secret(id, SecretSlot::RefreshToken).await.is_some());
+    let id_token = w.secret(id, SecretSlot::IdToken).await.expect("ID token");
+    let claims = latchkey_core::jwt::decode(&id_token).unwrap().claims;
+    assert_eq!(claims["iss"], w.sandbox.oidc().issuer());
+
+    // Denied at the provider: refused, and the earlier token stays.
+    let step = w.core.login("tv", LoginInput::default()).await.unwrap();
+    let LoginStep::Device { user_code, .. } = step else {
+        panic!("{step:?}")
+    };
+    assert!(w.sandbox.oidc().deny_device(&user_code));
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(20), outcomes.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!outcome.accepted);
+    assert!(
+        outcome.message.contains("access_denied"),
+        "{}",
+        outcome.message
+    );
+    assert_eq!(w.secret(id, SecretSlot::AccessToken).await.unwrap(), access);
+
+    // A provider that does not advertise the flow: what to do instead.
+    w.sandbox.oidc().set_device_advertised(false);
+    let fresh = {
+        let env = Environment {
+            data_dir: w._dir.path().to_path_buf(),
+            keyring_service: "unused".into(),
+        };
+        Latchkey::open_with(&env, w.vault.clone(), Arc::new(w.clock.clone()))
+            .await
+            .unwrap()
+    };
+    let err = fresh.login("tv", LoginInput::default()).await.unwrap_err();
+    assert_eq!(err.field(), Some("redirect"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("does not offer device-code logins")
+            && err.to_string().contains("loopback or deep link"),
+        "{err}"
+    );
+
+    // Only OIDC kinds have a device flow; a redirect URI makes no sense.
+    let mut bad = public_client();
+    bad.redirect = Some(latchkey_core::model::RedirectMode::Device);
+    bad.redirect_uri = Some("http://127.0.0.1:8765/callback".into());
+    let err = w
+        .core
+        .add_profile(&ProfileInput {
+            name: "bad".into(),
+            server: "idp".into(),
+            login: "oidc".into(),
+            settings: bad,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("redirect_uri"), "{err}");
 }

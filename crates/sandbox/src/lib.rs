@@ -38,6 +38,8 @@ pub struct States {
     pub kontinuous: kontinuous::Kontinuous,
     pub oidc: oidc::Oidc,
     pub auth0: oidc::Oidc,
+    pub dci: dci::Dci,
+    pub quay: quay::Quay,
 }
 
 impl States {
@@ -53,7 +55,13 @@ impl States {
                 format!("{base_url}/oidc"),
                 oidc::Flavor::Generic,
             ),
-            auth0: oidc::Oidc::new(clock, format!("{base_url}/auth0"), oidc::Flavor::Auth0),
+            dci: dci::Dci::new(clock.clone()),
+            auth0: oidc::Oidc::new(
+                clock.clone(),
+                format!("{base_url}/auth0"),
+                oidc::Flavor::Auth0,
+            ),
+            quay: quay::Quay::new(clock, format!("{base_url}/quay")),
         }
     }
 }
@@ -66,9 +74,9 @@ pub fn router(states: States) -> Router {
         .nest("/github", github::router(states.github))
         .nest("/auth0", oidc::router(states.auth0))
         .nest("/oidc", oidc::router(states.oidc))
-        .nest("/quay", quay::router())
+        .nest("/quay", quay::router(states.quay))
         .nest("/avassa", avassa::router(states.avassa))
-        .nest("/dci", dci::router())
+        .nest("/dci", dci::router(states.dci))
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -130,6 +138,16 @@ impl Sandbox {
     /// The Auth0-like tenant at `/auth0`.
     pub fn auth0(&self) -> &oidc::Oidc {
         &self.states.auth0
+    }
+
+    /// DCI's controls (its remoteci and feeder, more keys, the team's state).
+    pub fn dci(&self) -> &dci::Dci {
+        &self.states.dci
+    }
+
+    /// Quay's controls (whitelist, throttling, what it holds).
+    pub fn quay(&self) -> &quay::Quay {
+        &self.states.quay
     }
 
     pub fn addr(&self) -> SocketAddr {

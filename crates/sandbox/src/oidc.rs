@@ -284,6 +284,8 @@ struct Inner {
     deny_next: bool,
     access_ttl: Duration,
     device_interval: Duration,
+    /// Whether discovery names the device authorization endpoint.
+    advertise_device: bool,
     key: usize,
     redirect_uris: Vec<String>,
     codes: HashMap<String, AuthCode>,
@@ -522,6 +524,7 @@ impl Oidc {
                 deny_next: false,
                 access_ttl: DEFAULT_ACCESS_TTL,
                 device_interval: DEFAULT_DEVICE_INTERVAL,
+                advertise_device: true,
                 key: 0,
                 redirect_uris: vec![DEFAULT_REDIRECT_URI.to_string()],
                 codes: HashMap::new(),
@@ -564,6 +567,12 @@ impl Oidc {
     /// `{issuer}/.well-known/openid-configuration`.
     pub fn discovery_url(&self) -> String {
         self.endpoint("/.well-known/openid-configuration")
+    }
+
+    /// Whether discovery advertises the device flow (it does by default); the
+    /// endpoint keeps answering, as a provider's would after a config change.
+    pub fn set_device_advertised(&self, advertised: bool) {
+        self.lock().advertise_device = advertised;
     }
 
     /// Takes the provider down (every endpoint answers 503) or brings it back.
@@ -1231,6 +1240,11 @@ impl Oidc {
         });
         if self.flavor == Flavor::Generic {
             doc["authorization_response_iss_parameter_supported"] = json!(true);
+        }
+        if !self.lock().advertise_device {
+            if let Some(doc) = doc.as_object_mut() {
+                doc.remove("device_authorization_endpoint");
+            }
         }
         doc
     }

@@ -1,7 +1,7 @@
 //! `latchkey-sandbox --seed`: servers and profiles in a Latchkey data folder that
 //! point at a running sandbox, so a newcomer can try every login offline.
 
-use crate::{avassa, Sandbox};
+use crate::{avassa, dci, quay, Sandbox};
 use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
 use latchkey_core::vault::{Secret, SecretInput};
 use latchkey_core::{ErrorCode, Latchkey};
@@ -29,8 +29,8 @@ fn settings() -> ProfileSettings {
 }
 
 /// The DCI remoteci the sandbox knows, with its secret (a test credential).
-pub const DCI_ACCESS_KEY: &str = "remoteci/3a8e6e8a-6b0e-4f5e-9b9f-2b0c6f1f7d11";
-pub const DCI_SECRET: &str = "sandbox-dci-secret-not-a-real-one";
+pub const DCI_ACCESS_KEY: &str = dci::REMOTECI_ACCESS_KEY;
+pub const DCI_SECRET: &str = dci::REMOTECI_SECRET;
 
 /// Creates a server per protocol (named `sandbox-<kind>`) and a profile for each
 /// login kind; what already exists is left alone.
@@ -126,12 +126,37 @@ pub async fn seed(core: &Latchkey, sandbox: &Sandbox) -> latchkey_core::Result<V
             tenant: None,
             settings: ProfileSettings {
                 username: Some("alice".into()),
-                client_id: Some("SANDBOXCLIENT0000000".into()),
+                client_id: Some(quay::CLIENT_ID.into()),
                 scopes: vec!["repo:read".into(), "user:read".into()],
                 ..settings()
             },
             secret: None,
-            note: String::new(),
+            note: format!("password {}", quay::ALICE_PASSWORD),
+        },
+        SeedProfile {
+            kind: "quay",
+            name: "sandbox-quay-session",
+            login: "quay-session",
+            tenant: None,
+            settings: ProfileSettings {
+                username: Some("alice".into()),
+                ..settings()
+            },
+            secret: None,
+            note: format!("password {}", quay::ALICE_PASSWORD),
+        },
+        SeedProfile {
+            kind: "quay",
+            name: "sandbox-quay-registry",
+            login: "quay-registry",
+            tenant: None,
+            settings: ProfileSettings {
+                username: Some(quay::ROBOT.into()),
+                scopes: vec!["repository:acme/web:pull".into()],
+                ..settings()
+            },
+            secret: Some(quay::ROBOT_TOKEN),
+            note: format!("robot {} (its token is stored)", quay::ROBOT),
         },
         SeedProfile {
             kind: "avassa",
@@ -185,7 +210,11 @@ pub async fn seed(core: &Latchkey, sandbox: &Sandbox) -> latchkey_core::Result<V
                 ..settings()
             },
             secret: Some(DCI_SECRET),
-            note: String::new(),
+            note: format!(
+                "remoteci {} of team {}; try `latchkey sign sandbox-dci --check`",
+                dci::REMOTECI_NAME,
+                dci::TEAM_NAME
+            ),
         },
     ];
     for SeedProfile {

@@ -19,6 +19,7 @@ import {
   type KeyInput,
   type LifecycleEvent,
   type LoginStep,
+  type LogoutReport,
   type Profile,
   type ProfileInput,
   type ProfileView,
@@ -26,6 +27,8 @@ import {
   type Server,
   type ServerInput,
   type ServerView,
+  type SignedCopyForm,
+  type SignPreview,
   type SummaryItem,
   type Tenant,
   type TokenSource,
@@ -45,6 +48,7 @@ export type {
   KeyInput,
   LifecycleEvent,
   LoginStep,
+  LogoutReport,
   Profile,
   ProfileInput,
   ProfileView,
@@ -52,6 +56,8 @@ export type {
   Server,
   ServerInput,
   ServerView,
+  SignedCopyForm,
+  SignPreview,
   SummaryItem,
   Tenant,
   TokenSource,
@@ -130,9 +136,12 @@ export const copyToken = (profileId: number, format: CopyFormat): Promise<CopyRe
 /** A profile's tokens (metadata only, no secret) and its history. */
 export const credential = (profileId: number): Promise<CredentialDetail> =>
   unwrap(() => commands.credential(profileId));
-/** Forgets a profile's tokens; its configured secrets stay. */
-export const logout = (profileId: number): Promise<void> =>
-  unwrap(() => commands.logout(profileId)).then(() => undefined);
+/**
+ * Revokes a profile's tokens where the server can, then forgets them; its
+ * configured secrets stay. The report says which of the two happened.
+ */
+export const logout = (profileId: number): Promise<LogoutReport> =>
+  unwrap(() => commands.logout(profileId));
 export const renewNow = (profileId: number): Promise<LifecycleEvent> =>
   unwrap(() => commands.renewNow(profileId));
 /** Decoded header and claims (credentials masked), or what an opaque token is. */
@@ -161,6 +170,27 @@ export const cancelLogin = (profileId: number): Promise<void> =>
 /** What the server says about the profile's token; empty where the login kind cannot ask. */
 export const tokenInfo = (profileId: number): Promise<SummaryItem[]> =>
   unwrap(() => commands.tokenInfo(profileId));
+
+/**
+ * What signing a request with a `dci-hmac` profile's key covers: method, URL,
+ * Host, X-DCI-Date, canonical request, string to sign, and `Authorization`
+ * with the signature masked. The signature itself never comes here.
+ */
+export const signPreview = (
+  profileId: number,
+  method: string,
+  url: string,
+  body: string,
+): Promise<SignPreview> => unwrap(() => commands.signPreview(profileId, method, url, body));
+/** Signs the request in Rust and puts it on the clipboard as a curl line or its two headers. */
+export const copySignedRequest = (
+  profileId: number,
+  method: string,
+  url: string,
+  body: string,
+  form: SignedCopyForm,
+): Promise<CopyReceipt> =>
+  unwrap(() => commands.copySignedRequest(profileId, method, url, body, form));
 
 /** Redirect outcomes since the app started, newest last. */
 export const redirectOutcomes = (): Promise<RedirectOutcome[]> =>

@@ -70,6 +70,18 @@ export const commands = {
 	 *  empty for login kinds without such a call.
 	 */
 	tokenInfo: (profileId: number) => typedError<SummaryItem[], IpcError>(__TAURI_INVOKE("token_info", { profileId })),
+	/**
+	 *  What signing `method url` with `body` for a `dci-hmac` profile produces,
+	 *  without the signature: for the "Sign a request" dialog. `url` is absolute
+	 *  or a path on the profile's server.
+	 */
+	signPreview: (profileId: number, method: string, url: string, body: string) => typedError<SignPreview, IpcError>(__TAURI_INVOKE("sign_preview", { profileId, method, url, body })),
+	/**
+	 *  Signs a request for a `dci-hmac` profile and puts it on the clipboard as a
+	 *  curl line or as its two headers, cleared again like a copied token. The
+	 *  signature goes from Rust to the clipboard; the page gets the receipt.
+	 */
+	copySignedRequest: (profileId: number, method: string, url: string, body: string, form: SignedCopyForm) => typedError<CopyReceipt, IpcError>(__TAURI_INVOKE("copy_signed_request", { profileId, method, url, body, form })),
 };
 
 /** Events */
@@ -104,6 +116,11 @@ export type AppSettings = {
 	 *  before it expires.
 	 */
 	expiring_minutes?: number,
+	/**
+	 *  How long a browser or device login waits for the user before its
+	 *  `state` expires, in minutes.
+	 */
+	login_wait_minutes?: number,
 };
 
 /**  What can be created: server kinds, their login kinds, each login's fields. */
@@ -178,9 +195,14 @@ export type ErrorCode =
 /**  A bug or an unexpected state. */
 "internal";
 
-/**  The user picked a profile in the tray: show it. */
+/**
+ *  The user picked a profile in the tray, or clicked a notification: show
+ *  it, and with `login`, start its login (the password or OTP dialog, or the
+ *  browser) as if "Log in" had been pressed.
+ */
 export type FocusProfile = {
 	id: number,
+	login: boolean,
 };
 
 /**  One line of a profile's history. */
@@ -271,6 +293,13 @@ export type LoginSpec = {
 	secret: SecretSpec | null,
 	/**  What "Log in" asks of the user in the window. */
 	prompt: LoginPrompt,
+	/**
+	 *  The scopes the server knows, for a form to offer as checkboxes; empty
+	 *  when any text goes.
+	 */
+	scope_choices: string[],
+	/**  What logging out does beyond this profile, for the confirmation. */
+	logout_warning: string | null,
 };
 
 /**  Where a login stands after a call. */
@@ -298,6 +327,11 @@ redirect_uri: string } |
 /**  What logout did, for the user. */
 export type LogoutReport = {
 	message: string,
+	/**
+	 *  The server revoked the tokens; otherwise they were only forgotten
+	 *  here and a copy made elsewhere stays valid until it expires.
+	 */
+	revoked: boolean,
 	/**  Open this in the browser to end the provider's own session. */
 	end_session_url: string | null,
 };
@@ -349,6 +383,11 @@ export type ProfileSettings = {
 	access_key?: string | null,
 	redirect?: RedirectMode | null,
 	redirect_uri?: string | null,
+	/**
+	 *  Another profile whose token this one presents (a Quay registry login
+	 *  as `$oauthtoken` with a direct-OAuth profile's token), by name.
+	 */
+	source_profile?: string | null,
 };
 
 /**  A profile as lists show it: names resolved, status attached, no secret. */
@@ -378,7 +417,12 @@ export type RedirectMode =
 /**  `http://127.0.0.1:<port>/callback`, RFC 8252. */
 "loopback" | 
 /**  `latchkey://callback`, through the OS URL-scheme handler. */
-"deep-link";
+"deep-link" | 
+/**
+ *  No redirect: the user types a code on any device (RFC 8628 device
+ *  authorization), where the provider advertises it.
+ */
+"device";
 
 /**  What became of a `latchkey://` or loopback redirect. */
 export type RedirectOutcome = {
@@ -442,7 +486,32 @@ export type ServerView = {
 } & Server;
 
 /**  A settings field a login kind uses, for forms and validation. */
-export type SettingField = "username" | "client_id" | "scopes" | "audience" | "issuer" | "role" | "service" | "sa_token_file" | "access_key" | "redirect" | "redirect_uri";
+export type SettingField = "username" | "client_id" | "scopes" | "audience" | "issuer" | "role" | "service" | "sa_token_file" | "access_key" | "redirect" | "redirect_uri" | "source_profile";
+
+/**
+ *  What "Sign a request" signs, for the dialog to show: everything but the
+ *  signature, which is a credential for half an hour and stays in Rust.
+ */
+export type SignPreview = {
+	method: string,
+	/**  The URL exactly as it is sent (the signed path and query). */
+	url: string,
+	/**  The `Host` header that is signed. */
+	host: string,
+	/**  The value of `X-DCI-Date`. */
+	x_dci_date: string,
+	/**  The value of `Authorization`, its `Signature=` value replaced by `…`. */
+	authorization: string,
+	canonical_request: string,
+	string_to_sign: string,
+};
+
+/**  What "Copy" of a signed request puts on the clipboard. */
+export type SignedCopyForm = 
+/**  A curl line that sends the request, body included. */
+"curl" | 
+/**  The two header lines, `X-DCI-Date: …` and `Authorization: …`. */
+"headers";
 
 export type SummaryItem = {
 	name: string,

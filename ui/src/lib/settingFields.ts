@@ -29,12 +29,18 @@ export const fieldLook: Record<SettingField, FieldLook> = {
   access_key: { label: 'Access key', placeholder: 'remoteci/0123abcd' },
   redirect: { label: 'Redirect', placeholder: '' },
   redirect_uri: { label: 'Redirect URI', placeholder: 'http://127.0.0.1:8765/callback' },
+  source_profile: {
+    label: 'Token of profile',
+    placeholder: 'quay-oauth',
+    hint: 'the profile whose token this one presents, by name',
+  },
 };
 
 export const redirectChoices: { value: string; label: string }[] = [
   { value: '', label: 'Default for this login' },
   { value: 'loopback', label: 'Loopback (http://127.0.0.1)' },
   { value: 'deep-link', label: 'Deep link (latchkey://callback)' },
+  { value: 'device', label: 'Device code (no redirect; OpenID providers that offer it)' },
 ];
 
 /** The text the form edits, one string per field. */
@@ -53,6 +59,7 @@ export function emptySettingText(): SettingText {
     access_key: '',
     redirect: '',
     redirect_uri: '',
+    source_profile: '',
   };
 }
 

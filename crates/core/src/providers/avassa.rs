@@ -31,7 +31,6 @@ pub const LOGINS: &[LoginKind] = &[
 ];
 
 /// How long an OIDC login waits for the browser.
-const OIDC_WAIT: Duration = Duration::minutes(10);
 
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -315,8 +314,14 @@ async fn oidc_login(ctx: &LoginContext<'_>) -> Result<Begun> {
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| from_url("nonce"));
-    ctx.redirects
-        .begin_with_state(ctx.profile.id, &redirect_uri, OIDC_WAIT, state, None, nonce);
+    ctx.redirects.begin_with_state(
+        ctx.profile.id,
+        &redirect_uri,
+        ctx.redirects.login_wait(),
+        state,
+        None,
+        nonce,
+    );
     Ok(Begun::Browser {
         url: url.to_string(),
         redirect_uri,

@@ -116,7 +116,7 @@ impl GitHub {
         let state = ctx.redirects.begin(
             ctx.profile.id,
             &redirect_uri,
-            super::LOGIN_WAIT,
+            ctx.redirects.login_wait(),
             verifier,
             None,
         );
@@ -523,6 +523,7 @@ async fn revoke(ctx: &LoginContext<'_>) -> Result<super::LogoutDone> {
         204 | 404 => Ok(super::LogoutDone {
             revoked: true,
             end_session_url: None,
+            note: None,
         }),
         status => Err(Error::ServerRefused {
             status: Some(status),

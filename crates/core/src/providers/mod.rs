@@ -7,6 +7,7 @@ pub mod avassa;
 pub mod dci;
 pub mod github;
 pub mod oidc;
+pub mod quay;
 
 use crate::error::{Error, Result};
 use crate::flows::DEEP_LINK_CALLBACK;
@@ -40,12 +41,18 @@ pub struct LogoutDone {
     pub revoked: bool,
     /// The provider's end-session page, to open in the browser.
     pub end_session_url: Option<String>,
+    /// What the user should know besides (Quay: signing out ends every
+    /// session; a token Latchkey could not revoke stays valid).
+    pub note: Option<String>,
 }
 
 /// What logout did, for the user.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct LogoutReport {
     pub message: String,
+    /// The server revoked the tokens; otherwise they were only forgotten
+    /// here and a copy made elsewhere stays valid until it expires.
+    pub revoked: bool,
     /// Open this in the browser to end the provider's own session.
     pub end_session_url: Option<String>,
 }
@@ -188,9 +195,6 @@ struct OtpChallenge {
 
 const OTP_WAIT: Duration = Duration::minutes(5);
 
-/// How long a browser or device login waits for the user.
-pub const LOGIN_WAIT: Duration = crate::flows::DEFAULT_LOGIN_DEADLINE;
-
 /// The providers and the logins waiting for an OTP.
 #[derive(Clone, Default)]
 pub struct Providers {
@@ -218,6 +222,9 @@ impl Providers {
         for login in dci::LOGINS {
             p.by_login.insert(*login, Arc::clone(&dci));
         }
+        for login in quay::LOGINS {
+            p.by_login.insert(*login, Arc::new(quay::Quay::new(*login)));
+        }
         p
     }
 }
@@ -230,6 +237,10 @@ pub fn builtin_renewers() -> HashMap<LoginKind, Arc<dyn crate::renewal::Renewer>
         .iter()
         .map(|l| (*l, Arc::clone(&avassa)))
         .chain(oidc::LOGINS.iter().map(|l| (*l, Arc::clone(&oidc))))
+        .chain(quay::RENEWS.iter().map(|l| {
+            let quay: Arc<dyn crate::renewal::Renewer> = Arc::new(quay::Quay::new(*l));
+            (*l, quay)
+        }))
         .chain({
             let github: Arc<dyn crate::renewal::Renewer> = Arc::new(github::GitHub::default());
             github::LOGINS
@@ -260,6 +271,7 @@ impl Latchkey {
         let mut loopback = None;
         let redirect_uri = if profile.login.spec().prompt == LoginPrompt::Browser
             && profile.login != LoginKind::GithubDevice
+            && profile.settings.redirect != Some(RedirectMode::Device)
         {
             let deep = match profile.settings.redirect {
                 Some(RedirectMode::DeepLink) => {
@@ -274,7 +286,7 @@ impl Latchkey {
                     }
                     true
                 }
-                Some(RedirectMode::Loopback) => false,
+                Some(RedirectMode::Loopback | RedirectMode::Device) => false,
                 None => {
                     input.deep_link
                         && profile
@@ -310,6 +322,11 @@ impl Latchkey {
         } else {
             None
         };
+        if let Some(token) = self.borrowed_token(profile).await? {
+            // Presented as this profile's password, never kept as one.
+            input.password = Some(token);
+            input.remember_password = false;
+        }
         if input.password.is_none() {
             input.password = self.secret(profile.id, SecretSlot::Password).await?;
         }
@@ -331,7 +348,11 @@ impl Latchkey {
         match begun {
             Begun::Browser { url, redirect_uri } => {
                 if let Some(l) = loopback {
-                    l.spawn(self.clone(), profile.id, LOGIN_WAIT.unsigned_abs());
+                    l.spawn(
+                        self.clone(),
+                        profile.id,
+                        self.redirects().login_wait().unsigned_abs(),
+                    );
                 }
                 Ok(LoginStep::Browser {
                     profile: profile.name.clone(),
@@ -410,7 +431,7 @@ impl Latchkey {
             .secret(profile.id, provider.info_slot())
             .await?
             .ok_or_else(|| match provider.info_slot() {
-                SecretSlot::AccessToken => {
+                SecretSlot::AccessToken | SecretSlot::SessionCookie => {
                     Error::LoginRequired(format!("'{}' has no token: log in", profile.name))
                 }
                 _ => Error::LoginRequired(format!(
@@ -561,7 +582,11 @@ impl Latchkey {
         let has_token = self
             .secret(profile.id, SecretSlot::AccessToken)
             .await?
-            .is_some();
+            .is_some()
+            || self
+                .secret(profile.id, SecretSlot::SessionCookie)
+                .await?
+                .is_some();
         let done = match (
             self.providers.by_login.get(&profile.login).cloned(),
             has_token,
@@ -586,14 +611,26 @@ impl Latchkey {
             Ok(LogoutDone {
                 revoked: true,
                 end_session_url,
+                note,
             }) => (
-                format!("Logged out {}: the server revoked the tokens and Latchkey forgot them.", profile.name),
+                format!("Logged out {}: the server revoked the tokens and Latchkey forgot them.", profile.name)
+                    + &note.map(|n| format!(" {n}")).unwrap_or_default(),
                 "revoked at the server and forgotten",
                 end_session_url,
             ),
             Ok(LogoutDone {
                 revoked: false,
                 end_session_url,
+                note: Some(note),
+            }) => (
+                format!("Forgot the tokens of {}. {note}", profile.name),
+                "forgotten locally",
+                end_session_url,
+            ),
+            Ok(LogoutDone {
+                revoked: false,
+                end_session_url,
+                note: None,
             }) => (
                 format!(
                     "Forgot the tokens of {}. {} offers no revocation Latchkey can call, so a copy made elsewhere stays valid until it expires.",
@@ -615,6 +652,7 @@ impl Latchkey {
         self.forget_tokens(profile.id, detail).await?;
         Ok(LogoutReport {
             message,
+            revoked: detail.starts_with("revoked"),
             end_session_url,
         })
     }

@@ -3,8 +3,9 @@
 //! discovery, authorization code with PKCE S256 and a nonce, the ID token
 //! validated against the provider's JWKS (fetched again once when its `kid`
 //! is unknown, as after a key rotation), the RFC 9207 `iss` check, refresh
-//! with rotation, and RFC 7009 revocation. All through the `openidconnect`
-//! crate.
+//! with rotation, RFC 7009 revocation, and the RFC 8628 device flow for
+//! profiles whose redirect is `device` when the provider advertises it. All
+//! through the `openidconnect` crate.
 
 use super::{Begun, LoginContext, LoginInput, Provider};
 use crate::error::{Error, Result};
@@ -16,13 +17,15 @@ use crate::tokens::{IssuedToken, TokenKind};
 use crate::vault::{Secret, SecretKey, SecretSlot, Vault};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
-    CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreClientAuthMethod, CoreDeviceAuthorizationResponse, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
+    CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
     AccessTokenHash, AdditionalProviderMetadata, AuthorizationCode, ClientId, ClientSecret,
-    CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    ProviderMetadata, RedirectUrl, RefreshToken, RevocationUrl, Scope, TokenResponse,
+    CsrfToken, DeviceAuthorizationUrl, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, ProviderMetadata, RedirectUrl, RefreshToken, RevocationUrl, Scope,
+    TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -62,7 +65,12 @@ type Metadata = ProviderMetadata<
 #[derive(Default)]
 pub struct Oidc {
     discovered: Mutex<HashMap<String, Metadata>>,
+    /// Device logins waiting for the user, by profile.
+    devices: Mutex<HashMap<i64, CoreDeviceAuthorizationResponse>>,
 }
+
+/// The token response of the code and the device grants.
+type CoreTokens = openidconnect::core::CoreTokenResponse;
 
 pub const LOGINS: &[LoginKind] = &[LoginKind::Oidc, LoginKind::Auth0];
 
@@ -135,6 +143,9 @@ impl Oidc {
         let client_id = s.client_id.clone().unwrap_or_default();
         let issuer = issuer_of(ctx.server, s.issuer.as_deref(), ctx.profile.login);
         let meta = self.metadata(ctx.server, &issuer, false).await?;
+        if s.redirect == Some(crate::model::RedirectMode::Device) {
+            return self.begin_device(ctx, meta, &issuer).await;
+        }
         let redirect_uri = ctx
             .redirect_uri
             .ok_or_else(|| Error::Internal("a browser login without a redirect URI".into()))?
@@ -149,7 +160,7 @@ impl Oidc {
         let state = ctx.redirects.begin(
             ctx.profile.id,
             &redirect_uri,
-            super::LOGIN_WAIT,
+            ctx.redirects.login_wait(),
             Some(Secret::new(verifier.secret().clone())),
             Some(nonce.secret().clone()),
         );
@@ -173,6 +184,104 @@ impl Oidc {
             url: url.to_string(),
             redirect_uri,
         })
+    }
+
+    /// RFC 8628: asks for a device code; the user types it at the
+    /// provider's page while [`Oidc::poll_device`] waits.
+    async fn begin_device(
+        &self,
+        ctx: &LoginContext<'_>,
+        meta: Metadata,
+        issuer: &str,
+    ) -> Result<Begun> {
+        let s = &ctx.profile.settings;
+        let Some(endpoint) = meta
+            .additional_metadata()
+            .device_authorization_endpoint
+            .clone()
+        else {
+            return Err(Error::invalid(
+                "redirect",
+                format!(
+                    "{issuer} does not offer device-code logins (no device_authorization_endpoint in its discovery document); set the redirect to loopback or deep link"
+                ),
+            ));
+        };
+        let secret = client_secret(ctx.vault, ctx.profile.id).await?;
+        let client = CoreClient::from_provider_metadata(
+            meta,
+            ClientId::new(s.client_id.clone().unwrap_or_default()),
+            secret,
+        )
+        .set_device_authorization_url(DeviceAuthorizationUrl::new(endpoint).map_err(|e| {
+            Error::invalid("issuer", format!("the device endpoint is not a URL: {e}"))
+        })?);
+        let mut request = client.exchange_device_code();
+        for scope in scopes_of(s, ctx.profile.login) {
+            if scope != "openid" {
+                request = request.add_scope(Scope::new(scope));
+            }
+        }
+        if let Some(aud) = s.audience.as_deref().filter(|a| !a.is_empty()) {
+            request = request.add_extra_param("audience", aud.to_string());
+        }
+        let http = http_client(ctx.server)?;
+        let details: CoreDeviceAuthorizationResponse = request
+            .request_async(&http)
+            .await
+            .map_err(|e| token_error("the device login", e))?;
+        // The complete URI carries the code, so the user only confirms it.
+        let verification_uri = details
+            .verification_uri_complete()
+            .map(|u| u.secret().to_string())
+            .unwrap_or_else(|| details.verification_uri().to_string());
+        let begun = Begun::Device {
+            user_code: details.user_code().secret().clone(),
+            verification_uri,
+            expires_at: ctx.now + Duration::seconds(details.expires_in().as_secs() as i64),
+        };
+        self.devices
+            .lock()
+            .expect("devices lock")
+            .insert(ctx.profile.id, details);
+        Ok(begun)
+    }
+
+    /// Polls the token endpoint until the device login is approved, denied
+    /// or expired (the `oauth2` crate honours `interval` and `slow_down`).
+    async fn poll_device(&self, ctx: &LoginContext<'_>) -> Result<IssuedToken> {
+        let details = self
+            .devices
+            .lock()
+            .expect("devices lock")
+            .remove(&ctx.profile.id)
+            .ok_or_else(|| {
+                Error::LoginRequired("no device login is waiting; start it again".into())
+            })?;
+        let s = &ctx.profile.settings;
+        let issuer = issuer_of(ctx.server, s.issuer.as_deref(), ctx.profile.login);
+        let meta = self.metadata(ctx.server, &issuer, false).await?;
+        let secret = client_secret(ctx.vault, ctx.profile.id).await?;
+        let client = CoreClient::from_provider_metadata(
+            meta.clone(),
+            ClientId::new(s.client_id.clone().unwrap_or_default()),
+            secret,
+        );
+        let http = http_client(ctx.server)?;
+        let response = client
+            .exchange_device_access_token(&details)
+            .map_err(|e| Error::ServerRefused {
+                status: None,
+                field: None,
+                message: format!("the provider has no token endpoint: {e}"),
+            })?
+            .request_async(&http, tokio::time::sleep, Some(details.expires_in()))
+            .await
+            .map_err(|e| token_error("the device login", e))?;
+        // No nonce in the device grant: the ID token is checked for
+        // signature, issuer, audience and time.
+        self.issued_checked(ctx, &meta, &issuer, &response, None)
+            .await
     }
 
     async fn finish(
@@ -231,7 +340,23 @@ impl Oidc {
             .request_async(&http)
             .await
             .map_err(|e| token_error("the code exchange", e))?;
+        self.issued_checked(ctx, &meta, &issuer, &response, Some(&nonce))
+            .await
+    }
 
+    /// The tokens of a code or device grant, once the ID token (if any) is
+    /// valid: signature against the JWKS (fetched again once for an unknown
+    /// key), issuer, audience, expiry, `at_hash`, and the nonce when one was
+    /// sent.
+    async fn issued_checked(
+        &self,
+        ctx: &LoginContext<'_>,
+        meta: &Metadata,
+        issuer: &str,
+        response: &CoreTokens,
+        nonce: Option<&Nonce>,
+    ) -> Result<IssuedToken> {
+        let s = &ctx.profile.settings;
         let mut summary = serde_json::Map::new();
         let id_token = response.id_token().cloned();
         if let Some(id) = &id_token {
@@ -244,7 +369,11 @@ impl Oidc {
                         None,
                     );
                     let verifier = c.id_token_verifier().set_time_fn(move || chrono_from(now));
-                    let claims = id.claims(&verifier, &nonce).map_err(|e| e.to_string())?;
+                    let claims = match nonce {
+                        Some(nonce) => id.claims(&verifier, nonce),
+                        None => id.claims(&verifier, |_: Option<&Nonce>| Ok(())),
+                    }
+                    .map_err(|e| e.to_string())?;
                     if let Some(expected) = claims.access_token_hash() {
                         let alg = id.signing_alg().map_err(|e| e.to_string())?;
                         let key = id.signing_key(&verifier).map_err(|e| e.to_string())?;
@@ -259,12 +388,12 @@ impl Oidc {
                     let v = serde_json::to_value(claims).map_err(|e| e.to_string())?;
                     Ok(v.as_object().cloned().unwrap_or_default())
                 };
-            let claims = match check(&meta) {
+            let claims = match check(meta) {
                 Ok(c) => c,
                 // An unknown key: the provider may have rotated; fetch its
                 // keys once more before refusing.
                 Err(e) if e.contains("Signature") || e.contains("key") => {
-                    let fresh = self.metadata(ctx.server, &issuer, true).await?;
+                    let fresh = self.metadata(ctx.server, issuer, true).await?;
                     check(&fresh).map_err(|e| Error::ServerRefused {
                         status: None,
                         field: None,
@@ -449,6 +578,10 @@ impl Provider for Oidc {
     fn logout<'a>(&'a self, ctx: LoginContext<'a>) -> BoxFuture<'a, Result<super::LogoutDone>> {
         Box::pin(async move { self.logout(&ctx).await })
     }
+
+    fn poll_device<'a>(&'a self, ctx: LoginContext<'a>) -> BoxFuture<'a, Result<IssuedToken>> {
+        Box::pin(async move { self.poll_device(&ctx).await })
+    }
 }
 
 impl Oidc {
@@ -486,6 +619,7 @@ impl Oidc {
         Ok(super::LogoutDone {
             revoked,
             end_session_url,
+            note: None,
         })
     }
 }
