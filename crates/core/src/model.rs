@@ -332,7 +332,9 @@ impl LoginKind {
                 LoginKind::GithubDevice => (&[ClientId], &[Scopes], None),
                 LoginKind::Auth0 => (
                     &[ClientId],
-                    &[Audience, Scopes, Redirect, RedirectUri],
+                    // Issuer: the Auth0 tenant, when the server is an API
+                    // that takes its tokens (Kontinuous) rather than Auth0.
+                    &[Issuer, Audience, Scopes, Redirect, RedirectUri],
                     secret("Client secret", Slot::ClientSecret, false),
                 ),
                 LoginKind::Oidc => (

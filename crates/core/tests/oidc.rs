@@ -637,3 +637,110 @@ async fn a_device_code_login_works_where_advertised_and_says_what_to_do_where_no
         .unwrap_err();
     assert_eq!(err.field(), Some("redirect_uri"), "{err}");
 }
+
+#[tokio::test]
+async fn an_auth0_login_for_kontinuous_stores_the_hs256_id_token_kontinuous_takes() {
+    let w = world().await;
+    w.core
+        .add_server(&ServerInput {
+            name: "kontinuous".into(),
+            kind: "kontinuous".into(),
+            url: w.sandbox.url_of("kontinuous"),
+            ca_pem: None,
+        })
+        .await
+        .unwrap();
+    let input = |issuer: Option<String>, secret: &str| ProfileInput {
+        name: "ci".into(),
+        server: "kontinuous".into(),
+        login: "auth0".into(),
+        settings: ProfileSettings {
+            client_id: Some(sb::KONTINUOUS_CLIENT_ID.into()),
+            scopes: vec!["openid".into(), "email".into(), "offline_access".into()],
+            issuer,
+            ..Default::default()
+        },
+        secret: Some(latchkey_core::vault::SecretInput(
+            latchkey_core::vault::Secret::new(secret),
+        )),
+        ..Default::default()
+    };
+    let id = w
+        .core
+        .add_profile(&input(None, sb::KONTINUOUS_CLIENT_SECRET))
+        .await
+        .unwrap()
+        .id;
+    // The server is Kontinuous: Latchkey must be told where Auth0 is.
+    let err = w
+        .core
+        .login(
+            "ci",
+            LoginInput {
+                deep_link: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("issuer"), "{err}");
+    assert!(err.to_string().contains("Auth0 tenant"), "{err}");
+
+    let issuer = w.sandbox.auth0().issuer().to_string();
+    w.core
+        .update_profile(
+            id,
+            &input(Some(issuer.clone()), sb::KONTINUOUS_CLIENT_SECRET),
+        )
+        .await
+        .unwrap();
+    let (location, _) = w.authorize("ci", true).await;
+    let accepted = w.core.redirects().route(&location).unwrap();
+    w.core.finish_redirect(accepted).await.unwrap();
+
+    // What is stored is the ID token: HS256 with the client secret, the
+    // GitHub token in its identities, and its own expiry.
+    let jwt = w.secret(id, SecretSlot::AccessToken).await.unwrap();
+    let decoded = latchkey_core::jwt::decode(&jwt).unwrap();
+    assert_eq!(decoded.alg, "HS256");
+    assert_eq!(decoded.claims["iss"], issuer.as_str());
+    let github_token = decoded.claims["identities"][0]["access_token"]
+        .as_str()
+        .unwrap();
+    assert!(w.sandbox.github().is_valid(github_token));
+    let view = w.core.profile_view(id).await.unwrap();
+    assert_eq!(
+        view.expires_at.as_deref(),
+        Some(latchkey_core::tokens::rfc3339(T0 + sb::ID_TOKEN_LIFETIME).as_str())
+    );
+    assert!(w.secret(id, SecretSlot::RefreshToken).await.is_some());
+
+    // Kontinuous takes it: its pipelines answer.
+    let info = w.core.token_info(id).await.unwrap();
+    assert_eq!(info[0].name, "pipelines", "{info:?}");
+
+    // Renewed through Auth0's refresh: a new ID token, still taken.
+    w.clock.advance(Duration::minutes(55));
+    let event = w.core.renew_profile(id, true).await.unwrap();
+    assert!(matches!(event, LifecycleEvent::Renewed { .. }), "{event:?}");
+    let renewed = w.secret(id, SecretSlot::AccessToken).await.unwrap();
+    assert_ne!(renewed, jwt);
+    assert_eq!(latchkey_core::jwt::decode(&renewed).unwrap().alg, "HS256");
+    assert_eq!(w.core.token_info(id).await.unwrap()[0].name, "pipelines");
+
+    // With a wrong client secret Auth0 refuses the exchange (the same
+    // secret would be needed for the HS256 signature), and nothing new is
+    // stored.
+    w.core
+        .update_profile(id, &input(Some(issuer), "not-the-client-secret"))
+        .await
+        .unwrap();
+    let (location, _) = w.authorize("ci", true).await;
+    let accepted = w.core.redirects().route(&location).unwrap();
+    let err = w.core.finish_redirect(accepted).await.unwrap_err();
+    assert!(err.to_string().contains("invalid_client"), "{err}");
+    assert_eq!(
+        w.secret(id, SecretSlot::AccessToken).await.unwrap(),
+        renewed
+    );
+}

@@ -530,6 +530,25 @@ impl GitHub {
         }
     }
 
+    /// A live user token of the OAuth app, as an identity provider that
+    /// logged the user in with GitHub would hold it (Auth0's identities).
+    pub fn mint_user_token(&self) -> String {
+        let now = self.clock.now();
+        let mut s = self.lock();
+        let body = Self::issue(
+            &mut s,
+            AppKind::OAuthApp,
+            CLIENT_ID,
+            "user,repo",
+            now,
+            false,
+        );
+        body.get("access_token")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// `(login, id)` of the owner of a live token, as `GET /user` would say.
     pub fn user_for(&self, token: &str) -> Option<(String, u64)> {
         self.is_valid(token)

@@ -49,7 +49,7 @@ impl States {
         Self {
             avassa: avassa::Avassa::new(clock.clone()),
             kontinuous: kontinuous::Kontinuous::new(clock.clone(), github.clone()),
-            github,
+            github: github.clone(),
             oidc: oidc::Oidc::new(
                 clock.clone(),
                 format!("{base_url}/oidc"),
@@ -60,7 +60,8 @@ impl States {
                 clock.clone(),
                 format!("{base_url}/auth0"),
                 oidc::Flavor::Auth0,
-            ),
+            )
+            .with_github(github.clone()),
             quay: quay::Quay::new(clock, format!("{base_url}/quay")),
         }
     }

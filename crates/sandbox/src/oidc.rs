@@ -48,6 +48,13 @@ pub const AUTH0_CLIENT_ID: &str = "sandbox-auth0-client";
 /// `client_secret_post`. Test values.
 pub const CONFIDENTIAL_CLIENT_ID: &str = "sandbox-oidc-confidential";
 pub const CONFIDENTIAL_CLIENT_SECRET: &str = "sandbox-oidc-confidential-secret-not-real";
+/// The Auth0 application of a Kontinuous installation (protocols §1.5): its
+/// ID tokens are HS256-signed with the client secret, which Kontinuous holds
+/// base64url-encoded as its `AUTH_SECRET`, and carry the user's GitHub token
+/// in `identities[0].access_token` (what an Auth0 rule adds).
+pub const KONTINUOUS_CLIENT_ID: &str = "sandbox-auth0-kontinuous";
+/// The decoded [`crate::kontinuous::AUTH_SECRET`].
+pub const KONTINUOUS_CLIENT_SECRET: &str = "kontinuous-test-secret-0123456789";
 
 /// The one user, who is always signed in at the provider.
 pub const USER_SUB: &str = "user-1234";
@@ -153,6 +160,10 @@ const CLIENTS: &[Client] = &[
     Client {
         id: CONFIDENTIAL_CLIENT_ID,
         secret: Some(CONFIDENTIAL_CLIENT_SECRET),
+    },
+    Client {
+        id: KONTINUOUS_CLIENT_ID,
+        secret: Some(KONTINUOUS_CLIENT_SECRET),
     },
 ];
 
@@ -324,6 +335,8 @@ pub struct Oidc {
     /// The mount point, without a trailing slash; endpoints hang off it.
     base: String,
     flavor: Flavor,
+    /// Where the Kontinuous application's GitHub identities come from.
+    github: Option<crate::github::GitHub>,
 }
 
 fn random_token() -> String {
@@ -540,7 +553,15 @@ impl Oidc {
             issuer,
             base,
             flavor,
+            github: None,
         }
+    }
+
+    /// Lets the Kontinuous application's ID tokens carry a GitHub token of
+    /// this sandbox GitHub, so that the sandbox Kontinuous accepts them.
+    pub fn with_github(mut self, github: crate::github::GitHub) -> Self {
+        self.github = Some(github);
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -1011,7 +1032,25 @@ impl Oidc {
             if let Some(nonce) = nonce {
                 id["nonce"] = json!(nonce);
             }
-            body["id_token"] = json!(key.sign("JWT", &id));
+            body["id_token"] = if grant.client_id == KONTINUOUS_CLIENT_ID {
+                if let Some(github) = &self.github {
+                    id["identities"] = json!([{
+                        "provider": "github",
+                        "connection": "github",
+                        "access_token": github.mint_user_token(),
+                    }]);
+                }
+                let mut header = Header::new(Algorithm::HS256);
+                header.typ = Some("JWT".into());
+                json!(jsonwebtoken::encode(
+                    &header,
+                    &id,
+                    &EncodingKey::from_secret(KONTINUOUS_CLIENT_SECRET.as_bytes())
+                )
+                .expect("HS256 signing"))
+            } else {
+                json!(key.sign("JWT", &id))
+            };
         }
         if with_refresh {
             let refresh_token = random_token();
@@ -1231,7 +1270,11 @@ impl Oidc {
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_GRANT_TYPE],
             "code_challenge_methods_supported": ["S256"],
-            "id_token_signing_alg_values_supported": ["RS256"],
+            "id_token_signing_alg_values_supported": match self.flavor {
+                Flavor::Generic => json!(["RS256"]),
+                // Auth0 applications may choose HS256 (the client secret).
+                Flavor::Auth0 => json!(["RS256", "HS256"]),
+            },
             "subject_types_supported": ["public"],
             "token_endpoint_auth_methods_supported": AUTH_METHODS,
             "revocation_endpoint_auth_methods_supported": AUTH_METHODS,

@@ -371,44 +371,56 @@ impl GitHub {
         ctx: &LoginContext<'_>,
         token: &Secret,
     ) -> Result<Vec<SummaryItem>> {
-        let client = crate::http::client_for(ctx.server)?;
-        let res = client
-            .get(format!(
-                "{}/api/v1/pipelines",
-                ctx.server.url.trim_end_matches('/')
-            ))
-            .bearer_auth(token.expose())
-            .header("Accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| crate::http::transport_error(ctx.server, &e))?;
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap_or_default();
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        match status {
-            200 => Ok(vec![SummaryItem {
-                name: "pipelines".into(),
-                value: v.as_array().map_or(0, Vec::len).to_string(),
-            }]),
-            401 | 400 => Err(Error::LoginRequired(format!(
-                "Kontinuous no longer accepts the token of '{}' ({}); log in again",
-                ctx.profile.name,
-                v.get("Message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unauthorized")
-            ))),
-            other => Err(Error::ServerRefused {
-                status: Some(other),
-                field: None,
-                message: v
-                    .get("Message")
-                    .and_then(Value::as_str)
-                    .unwrap_or(text.trim())
-                    .to_string(),
-            }),
-        }
+        kontinuous_pipelines(ctx, token).await
     }
+}
 
+/// Kontinuous' validity probe, `GET /api/v1/pipelines` with the JWT (its
+/// `authenticate` and `requireAccessToken` filters), for GitHub and Auth0
+/// logins alike.
+pub(crate) async fn kontinuous_pipelines(
+    ctx: &LoginContext<'_>,
+    token: &Secret,
+) -> Result<Vec<SummaryItem>> {
+    let client = crate::http::client_for(ctx.server)?;
+    let res = client
+        .get(format!(
+            "{}/api/v1/pipelines",
+            ctx.server.url.trim_end_matches('/')
+        ))
+        .bearer_auth(token.expose())
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| crate::http::transport_error(ctx.server, &e))?;
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    match status {
+        200 => Ok(vec![SummaryItem {
+            name: "pipelines".into(),
+            value: v.as_array().map_or(0, Vec::len).to_string(),
+        }]),
+        401 | 400 => Err(Error::LoginRequired(format!(
+            "Kontinuous no longer accepts the token of '{}' ({}); log in again",
+            ctx.profile.name,
+            v.get("Message")
+                .and_then(Value::as_str)
+                .unwrap_or("unauthorized")
+        ))),
+        other => Err(Error::ServerRefused {
+            status: Some(other),
+            field: None,
+            message: v
+                .get("Message")
+                .and_then(Value::as_str)
+                .unwrap_or(text.trim())
+                .to_string(),
+        }),
+    }
+}
+
+impl GitHub {
     async fn renew(&self, ctx: &RenewContext<'_>) -> std::result::Result<IssuedToken, RenewError> {
         let refresh = ctx
             .vault

@@ -10,7 +10,7 @@
 use super::{Begun, LoginContext, LoginInput, Provider};
 use crate::error::{Error, Result};
 use crate::flows::AcceptedRedirect;
-use crate::model::{LoginKind, Server};
+use crate::model::{LoginKind, Server, ServerKind};
 use crate::oauth::{self, http_client, token_error};
 use crate::renewal::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::tokens::{IssuedToken, TokenKind};
@@ -140,6 +140,15 @@ impl Oidc {
 
     async fn begin(&self, ctx: &LoginContext<'_>) -> Result<Begun> {
         let s = &ctx.profile.settings;
+        if ctx.server.kind == ServerKind::Kontinuous && s.issuer.is_none() {
+            return Err(Error::invalid(
+                "issuer",
+                format!(
+                    "'{}' logs in to Kontinuous through Auth0: set its issuer to the Auth0 tenant, e.g. https://example.eu.auth0.com/",
+                    ctx.profile.name
+                ),
+            ));
+        }
         let client_id = s.client_id.clone().unwrap_or_default();
         let issuer = issuer_of(ctx.server, s.issuer.as_deref(), ctx.profile.login);
         let meta = self.metadata(ctx.server, &issuer, false).await?;
@@ -359,6 +368,9 @@ impl Oidc {
         let s = &ctx.profile.settings;
         let mut summary = serde_json::Map::new();
         let id_token = response.id_token().cloned();
+        // An HS256 ID token (an Auth0 application's choice) is signed with
+        // the client secret; the verifier needs it for that, and only that.
+        let secret = client_secret(ctx.vault, ctx.profile.id).await?;
         if let Some(id) = &id_token {
             let now = ctx.now;
             let check =
@@ -366,7 +378,7 @@ impl Oidc {
                     let c = CoreClient::from_provider_metadata(
                         m.clone(),
                         ClientId::new(s.client_id.clone().unwrap_or_default()),
-                        None,
+                        secret.clone(),
                     );
                     let verifier = c.id_token_verifier().set_time_fn(move || chrono_from(now));
                     let claims = match nonce {
@@ -413,6 +425,19 @@ impl Oidc {
                     summary.insert(name.into(), v.clone());
                 }
             }
+        }
+        if ctx.server.kind == ServerKind::Kontinuous {
+            let id = id_token.ok_or_else(|| Error::ServerRefused {
+                status: None,
+                field: Some("scopes"),
+                message: "Auth0 sent no ID token, which is what Kontinuous takes: keep openid in the scopes".into(),
+            })?;
+            return Ok(kontinuous_jwt(
+                ctx.now,
+                id.to_string(),
+                response.refresh_token().map(|r| r.secret().clone()),
+                summary,
+            ));
         }
         Ok(issued_from(
             ctx.now,
@@ -468,6 +493,23 @@ impl Oidc {
             .request_async(&http)
             .await
             .map_err(|e| transient(token_error("the refresh", e)))?;
+        if ctx.server.kind == ServerKind::Kontinuous {
+            let id = response.id_token().ok_or_else(|| {
+                RenewError::NeedsUser(
+                    "Auth0 renewed without a new ID token, which is what Kontinuous takes: log in again".into(),
+                )
+            })?;
+            let mut summary = serde_json::Map::new();
+            if let Some(sub) = s.username.clone() {
+                summary.insert("sub".into(), Value::String(sub));
+            }
+            return Ok(kontinuous_jwt(
+                ctx.now,
+                id.to_string(),
+                response.refresh_token().map(|r| r.secret().clone()),
+                summary,
+            ));
+        }
         let mut issued = issued_from(
             ctx.now,
             response.access_token().secret(),
@@ -527,6 +569,24 @@ impl Oidc {
     }
 }
 
+/// What an Auth0 login for Kontinuous stores (protocols §1.5): the ID token
+/// is the credential Kontinuous checks (HMAC with its `AUTH_SECRET`, `exp`),
+/// so it is the primary token, expiring with its `exp`; the refresh token
+/// renews it.
+fn kontinuous_jwt(
+    now: OffsetDateTime,
+    id_token: String,
+    refresh: Option<String>,
+    summary: serde_json::Map<String, Value>,
+) -> IssuedToken {
+    let mut issued = IssuedToken::from_token(TokenKind::Access, Secret::new(id_token), now, None);
+    issued.refresh = refresh.map(Secret::new);
+    for (k, v) in summary {
+        issued.summary.insert(k, v);
+    }
+    issued
+}
+
 /// `time` → `chrono` for the verifier's clock.
 fn chrono_from(t: OffsetDateTime) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond()).unwrap_or_default()
@@ -581,6 +641,22 @@ impl Provider for Oidc {
 
     fn poll_device<'a>(&'a self, ctx: LoginContext<'a>) -> BoxFuture<'a, Result<IssuedToken>> {
         Box::pin(async move { self.poll_device(&ctx).await })
+    }
+
+    /// On Kontinuous, whether it still takes the token; elsewhere nothing
+    /// beyond what the ID token said.
+    fn token_info<'a>(
+        &'a self,
+        ctx: LoginContext<'a>,
+        token: &'a Secret,
+    ) -> BoxFuture<'a, Result<Vec<crate::service::SummaryItem>>> {
+        Box::pin(async move {
+            if ctx.server.kind == ServerKind::Kontinuous {
+                super::github::kontinuous_pipelines(&ctx, token).await
+            } else {
+                Ok(Vec::new())
+            }
+        })
     }
 }
 
