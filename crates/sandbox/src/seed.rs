@@ -82,6 +82,20 @@ pub async fn seed(core: &Latchkey, sandbox: &Sandbox) -> latchkey_core::Result<V
             note: String::new(),
         },
         SeedProfile {
+            kind: "kontinuous",
+            name: "sandbox-kontinuous-auth0",
+            login: "auth0",
+            tenant: None,
+            settings: ProfileSettings {
+                client_id: Some(crate::oidc::KONTINUOUS_CLIENT_ID.into()),
+                issuer: Some(format!("{base_url}/auth0/")),
+                scopes: vec!["openid".into(), "email".into(), "offline_access".into()],
+                ..settings()
+            },
+            secret: Some(crate::oidc::KONTINUOUS_CLIENT_SECRET),
+            note: "Kontinuous through Auth0: the HS256 ID token is the credential".into(),
+        },
+        SeedProfile {
             kind: "github",
             name: "sandbox-github-device",
             login: "github-device",

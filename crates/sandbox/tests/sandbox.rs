@@ -53,7 +53,7 @@ async fn seeding_creates_a_profile_per_protocol_once() {
         .unwrap();
     let first = latchkey_sandbox::seed::seed(&core, &sandbox).await.unwrap();
     // A server and a profile per protocol, two more Avassa and two more Quay logins.
-    assert_eq!(first.len(), 2 * PROTOCOLS.len() + 4, "{first:?}");
+    assert_eq!(first.len(), 2 * PROTOCOLS.len() + 5, "{first:?}");
     let again = latchkey_sandbox::seed::seed(&core, &sandbox).await.unwrap();
     assert!(again.is_empty(), "a second seed changes nothing: {again:?}");
 
