@@ -256,6 +256,27 @@ pub async fn copy_token(
     })
 }
 
+/// Puts non-secret text the user must paste elsewhere (a redirect URI to
+/// register, an authorize URL, a device code) on the clipboard, as is and
+/// without clearing it later: the page may not write the clipboard itself.
+/// Never for tokens: those go through `copy_token`, from the keyring.
+#[tauri::command]
+#[specta::specta]
+pub async fn copy_plain(app: AppHandle, text: String) -> Reply<()> {
+    if let Some(message) = crate::clipboard::plain_refusal(&text) {
+        return Err(IpcError {
+            code: ErrorCode::Invalid,
+            message,
+            field: None,
+        });
+    }
+    crate::clipboard::put_plain(&app, &text).map_err(|message| IpcError {
+        code: ErrorCode::Internal,
+        message,
+        field: None,
+    })
+}
+
 /// What "Sign a request" signs, for the dialog to show: everything but the
 /// signature, which is a credential for half an hour and stays in Rust.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -579,6 +600,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             token_info,
             sign_preview,
             copy_signed_request,
+            copy_plain,
         ])
         .events(tauri_specta::collect_events![
             RedirectOutcome,

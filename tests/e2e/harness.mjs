@@ -3,7 +3,13 @@
 // caller runs inside scripts/session.sh --x (Xvfb, D-Bus, unlocked keyring).
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, existsSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  mkdirSync,
+  existsSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -86,7 +92,7 @@ export class App {
       await new Promise((r) => this.driver.once("exit", r));
       this.driver = null;
     }
-    await waitNoApp();
+    await waitNoApp(this.env);
   }
 
   async restart() {
@@ -103,8 +109,31 @@ export function appPids() {
   return out.stdout.split("\n").filter(Boolean);
 }
 
-async function waitNoApp() {
-  for (let i = 0; i < 50 && appPids().length; i++) await sleep(100);
+/** The app processes started on `env`'s data folder. */
+function ownAppPids(env) {
+  const mine = `LATCHKEY_HOME=${env.LATCHKEY_HOME}`;
+  return appPids().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(mine);
+    } catch {
+      return false; // gone already
+    }
+  });
+}
+
+async function waitNoApp(env) {
+  for (let i = 0; i < 50 && ownAppPids(env).length; i++) await sleep(100);
+  // An app that outlived its driver (a quit the driver did not pass on)
+  // would take every later launch for a second instance and swallow it:
+  // end it, so the next test file starts its own.
+  for (const pid of ownAppPids(env)) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (let i = 0; i < 20 && ownAppPids(env).length; i++) await sleep(100);
 }
 
 /** Launches the app binary a second time with `url`, as the OS does for a deep link. */

@@ -25,6 +25,7 @@ export const onDataChanged = vi.fn<Fn<'onDataChanged'>>();
 export const onFocusProfile = vi.fn<Fn<'onFocusProfile'>>();
 export const onLifecycle = vi.fn<Fn<'onLifecycle'>>();
 export const copyToken = vi.fn<Fn<'copyToken'>>();
+export const copyPlain = vi.fn<Fn<'copyPlain'>>();
 export const credential = vi.fn<Fn<'credential'>>();
 export const logout = vi.fn<Fn<'logout'>>();
 export const renewNow = vi.fn<Fn<'renewNow'>>();

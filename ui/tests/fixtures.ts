@@ -19,7 +19,22 @@ const prompts: Partial<Record<LoginSpec['login'], LoginSpec['prompt']>> = {
   'avassa-kubernetes': 'direct',
   'avassa-oidc': 'browser',
   'dci-hmac': 'sign',
+  'quay-direct-oauth': 'password',
+  'quay-session': 'password',
+  'quay-registry': 'password',
 };
+
+/** Quay's direct-OAuth scopes, as `providers::quay::SCOPES` lists them. */
+export const quayScopes = [
+  'repo:read',
+  'repo:write',
+  'repo:admin',
+  'repo:create',
+  'user:read',
+  'user:admin',
+  'org:admin',
+  'super:user',
+];
 
 const spec = (
   login: LoginSpec['login'],
@@ -50,6 +65,11 @@ export const catalog: Catalog = {
       has_tenants: true,
     },
     { kind: 'dci', logins: ['dci-hmac', 'manual-token'], has_tenants: false },
+    {
+      kind: 'quay',
+      logins: ['quay-direct-oauth', 'quay-session', 'quay-registry', 'manual-token'],
+      has_tenants: false,
+    },
   ],
   logins: [
     spec('github-kontinuous', ['client_id'], ['scopes', 'redirect', 'redirect_uri']),
@@ -77,6 +97,24 @@ export const catalog: Catalog = {
       required: true,
     }),
     spec('manual-token', [], [], { label: 'Token', slot: 'access-token', required: true }),
+    {
+      ...spec('quay-direct-oauth', ['username', 'client_id', 'scopes'], ['redirect_uri'], {
+        label: 'Password (remember for silent re-login)',
+        slot: 'password',
+        required: false,
+      }),
+      scope_choices: quayScopes,
+    },
+    spec('quay-session', ['username'], [], {
+      label: 'Password (remember for silent re-login)',
+      slot: 'password',
+      required: false,
+    }),
+    spec('quay-registry', ['username'], ['scopes', 'service', 'source_profile'], {
+      label: 'Password or robot token',
+      slot: 'password',
+      required: false,
+    }),
   ],
 };
 
@@ -169,6 +207,60 @@ export const dciProfile: ProfileView = {
   settings: { access_key: 'remoteci/0123' },
   label: null,
   // A DCI profile never holds a token.
+  status: 'none',
+  status_label: 'not logged in',
+  expires_at: null,
+  renew_due_at: null,
+  renewable: false,
+  waiting: false,
+};
+
+export const quay: ServerView = {
+  id: 5,
+  name: 'quay',
+  kind: 'quay',
+  url: 'https://quay.example.com',
+  ca_pem: null,
+  tenants: [],
+  profile_count: 2,
+};
+
+/** A Quay direct-OAuth profile of alice. */
+export const quayOAuthProfile: ProfileView = {
+  id: 20,
+  name: 'alice-oauth',
+  server: 'quay',
+  server_kind: 'quay',
+  tenant: null,
+  login: 'quay-direct-oauth',
+  settings: {
+    username: 'alice',
+    client_id: 'SANDBOXCLIENT0000000',
+    scopes: ['repo:read', 'user:read'],
+  },
+  label: null,
+  status: 'none',
+  status_label: 'not logged in',
+  expires_at: null,
+  renew_due_at: null,
+  renewable: false,
+  waiting: false,
+};
+
+/** A Quay registry profile that presents alice-oauth's token. */
+export const quayRegistryProfile: ProfileView = {
+  id: 21,
+  name: 'pull',
+  server: 'quay',
+  server_kind: 'quay',
+  tenant: null,
+  login: 'quay-registry',
+  settings: {
+    username: '$oauthtoken',
+    scopes: ['repository:acme/web:pull'],
+    source_profile: 'alice-oauth',
+  },
+  label: null,
   status: 'none',
   status_label: 'not logged in',
   expires_at: null,

@@ -103,6 +103,7 @@ export function renderApp(world: World = {}) {
       clear_after_seconds: 30,
     };
   });
+  m.copyPlain.mockResolvedValue();
   m.logout.mockImplementation(async (id) => {
     const profile = (world.profiles ?? []).find((p) => p.id === id);
     return {

@@ -608,6 +608,53 @@ describe('a browser login', () => {
     expect(uri.selectionEnd).toBe(uri.value.length);
   });
 
+  it('Copy buttons put the address and the redirect URI on the clipboard, through Rust', async () => {
+    const { api, banner, user } = await toBrowser();
+    const copyUrl = within(banner).getByRole('button', { name: 'Copy the authorize address' });
+    expect(copyUrl).toHaveTextContent('Copy');
+    await user.click(copyUrl);
+    expect(api.copyPlain).toHaveBeenCalledWith(browserStep.url);
+    expect(copyUrl).toHaveTextContent('Copied');
+    expect(within(banner).getByTestId('login-browser-url-copy-status')).toHaveTextContent(
+      'Copied the authorize address',
+    );
+
+    await user.click(within(banner).getByTestId('login-browser-redirect-toggle'));
+    const copyUri = within(banner).getByRole('button', { name: 'Copy the redirect URI' });
+    await user.click(copyUri);
+    expect(api.copyPlain).toHaveBeenLastCalledWith('http://127.0.0.1:53682/callback');
+    expect(copyUri).toHaveTextContent('Copied');
+    // The login itself goes on waiting.
+    expect(api.cancelLogin).not.toHaveBeenCalled();
+    expect(screen.getByTestId('login-browser')).toBeInTheDocument();
+  });
+
+  it('"Copied" goes away after a moment, and a refusal says why', async () => {
+    const { api, banner, user } = await toBrowser();
+    const copyUrl = within(banner).getByTestId('login-browser-url-copy');
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      await user.click(copyUrl);
+      expect(copyUrl).toHaveTextContent('Copied');
+      await vi.advanceTimersByTimeAsync(2500);
+      expect(copyUrl).toHaveTextContent(/^Copy$/);
+    } finally {
+      vi.useRealTimers();
+    }
+    api.copyPlain.mockRejectedValueOnce(
+      fail({
+        code: 'internal',
+        field: null,
+        message: 'could not write to the clipboard: no display',
+      }),
+    );
+    await user.click(copyUrl);
+    expect(within(banner).getByTestId('login-browser-url-copy-error')).toHaveTextContent(
+      'could not write to the clipboard: no display',
+    );
+    expect(copyUrl).toHaveTextContent(/^Copy$/);
+  });
+
   it('Cancel ends the login and removes the banner', async () => {
     const { api, banner, user } = await toBrowser();
     const before = api.listProfiles.mock.calls.length;
@@ -643,6 +690,19 @@ describe('a device login', () => {
     const dialog = await screen.findByTestId('device-dialog');
     return { ...rendered, dialog };
   }
+
+  it('Copy puts the code, or the address, on the clipboard through Rust', async () => {
+    const { api, dialog, user } = await toDevice();
+    const copyCode = within(dialog).getByRole('button', { name: 'Copy the code' });
+    await user.click(copyCode);
+    expect(api.copyPlain).toHaveBeenCalledWith('WDJB-MJHT');
+    expect(copyCode).toHaveTextContent('Copied');
+    await user.click(within(dialog).getByRole('button', { name: 'Copy the address' }));
+    expect(api.copyPlain).toHaveBeenLastCalledWith('https://github.com/login/device');
+    // Copying neither ends the login nor closes the dialog.
+    expect(api.cancelLogin).not.toHaveBeenCalled();
+    expect(screen.getByTestId('device-dialog')).toBeInTheDocument();
+  });
 
   it('shows the code, where to enter it and how long it lasts', async () => {
     const { api, dialog } = await toDevice();

@@ -1,7 +1,16 @@
 import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { avassa, edgeProfile, github, ghProfile } from './fixtures';
+import {
+  avassa,
+  edgeProfile,
+  github,
+  ghProfile,
+  quay,
+  quayOAuthProfile,
+  quayRegistryProfile,
+  quayScopes,
+} from './fixtures';
 import { fail, renderApp } from './harness';
 
 vi.mock('../src/ipc/api', () => import('./apiMock'));
@@ -208,5 +217,193 @@ describe('profiles', () => {
     await user.keyboard('{Escape}');
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
     expect(api.addProfile).not.toHaveBeenCalled();
+  });
+});
+
+/** Queries inside the open dialog (the list has its own profile-login buttons). */
+const inForm = () => within(screen.getByRole('dialog'));
+
+/** The scope checkboxes of the form, by scope, and the ones checked. */
+const scopeBoxes = () =>
+  within(screen.getByRole('group', { name: /^Scopes/ })).getAllByRole('checkbox');
+const checkedScopes = () =>
+  scopeBoxes()
+    .filter((box) => (box as HTMLInputElement).checked)
+    .map((box) => box.getAttribute('data-scope'));
+
+describe('Quay profiles', () => {
+  const other: typeof quay = { ...quay, id: 6, name: 'quay2', url: 'https://quay2.example.com' };
+  const otherOAuth = { ...quayOAuthProfile, id: 30, name: 'bob-oauth', server: 'quay2' };
+  const session = { ...quayOAuthProfile, id: 31, name: 'web', login: 'quay-session' as const };
+
+  async function openQuayForm() {
+    const rendered = renderApp({
+      servers: [quay, other],
+      profiles: [quayOAuthProfile, otherOAuth, session],
+    });
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('add-profile'));
+    await screen.findByRole('dialog', { name: 'Add profile' });
+    return { ...rendered, user };
+  }
+
+  it('a login with known scopes offers them as labelled checkboxes in a Scopes group', async () => {
+    const { user } = await openQuayForm();
+    expect(inForm().getByTestId('profile-login')).toHaveValue('quay-direct-oauth');
+    const group = screen.getByRole('group', { name: /^Scopes/ });
+    expect(group.tagName).toBe('FIELDSET');
+    expect(scopeBoxes().map((b) => b.getAttribute('data-scope'))).toEqual(quayScopes);
+    for (const scope of quayScopes)
+      expect(within(group).getByRole('checkbox', { name: scope })).not.toBeChecked();
+    expect(within(group).queryByRole('textbox')).not.toBeInTheDocument();
+
+    // A login without choices keeps the free text field.
+    await user.selectOptions(inForm().getByTestId('profile-login'), 'quay-registry');
+    expect(screen.queryByRole('group', { name: /^Scopes/ })).not.toBeInTheDocument();
+    expect(inForm().getByTestId('setting-scopes').tagName).toBe('INPUT');
+  });
+
+  it('checked scopes are sent as a list, in Quay’s order, and unchecking removes one', async () => {
+    const { api, user } = await openQuayForm();
+    await user.type(inForm().getByTestId('profile-name'), 'alice2');
+    await user.type(inForm().getByTestId('setting-username'), 'alice');
+    await user.type(inForm().getByTestId('setting-client_id'), 'SANDBOXCLIENT0000000');
+    const group = screen.getByRole('group', { name: /^Scopes/ });
+    await user.click(within(group).getByRole('checkbox', { name: 'user:read' }));
+    await user.click(within(group).getByRole('checkbox', { name: 'repo:write' }));
+    await user.click(within(group).getByRole('checkbox', { name: 'repo:read' }));
+    // The keyboard works too: Space toggles the focused box.
+    within(group).getByRole('checkbox', { name: 'repo:write' }).focus();
+    await user.keyboard(' ');
+    expect(checkedScopes()).toEqual(['repo:read', 'user:read']);
+    await user.click(inForm().getByTestId('profile-save'));
+    expect(api.addProfile).toHaveBeenCalledWith({
+      name: 'alice2',
+      server: 'quay',
+      tenant: null,
+      login: 'quay-direct-oauth',
+      settings: {
+        username: 'alice',
+        client_id: 'SANDBOXCLIENT0000000',
+        scopes: ['repo:read', 'user:read'],
+      },
+      label: null,
+      secret: null,
+    });
+  });
+
+  it('editing checks the profile’s scopes, and keeps one Quay does not list', async () => {
+    const odd = {
+      ...quayOAuthProfile,
+      settings: { ...quayOAuthProfile.settings, scopes: ['user:read', 'repo:read', 'old:scope'] },
+    };
+    const { api } = renderApp({ servers: [quay], profiles: [odd] });
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('profile-edit'));
+    expect(checkedScopes()).toEqual(['repo:read', 'user:read', 'old:scope']);
+    await user.click(screen.getByRole('checkbox', { name: 'user:read' }));
+    await user.click(inForm().getByTestId('profile-save'));
+    expect(api.updateProfile).toHaveBeenCalledWith(
+      20,
+      expect.objectContaining({
+        settings: {
+          username: 'alice',
+          client_id: 'SANDBOXCLIENT0000000',
+          scopes: ['repo:read', 'old:scope'],
+        },
+      }),
+    );
+  });
+
+  it('the server’s error about the scopes shows next to the group, and the form stays open', async () => {
+    const { api, user } = await openQuayForm();
+    api.addProfile.mockRejectedValue(
+      fail({
+        code: 'invalid',
+        field: 'scopes',
+        message: 'quay-direct-oauth needs at least one scope: check the ones the token may use',
+      }),
+    );
+    await user.type(inForm().getByTestId('profile-name'), 'none{Enter}');
+    const error = await screen.findByTestId('error-scopes');
+    expect(error).toHaveTextContent('needs at least one scope');
+    const group = screen.getByRole('group', { name: /^Scopes/ });
+    expect(group).toContainElement(error);
+    expect(group).toHaveAttribute('aria-describedby', error.id);
+    expect(screen.getByRole('dialog', { name: 'Add profile' })).toBeInTheDocument();
+  });
+
+  it('a registry login picks the direct-OAuth profile of the same server whose token it sends', async () => {
+    const { api, user } = await openQuayForm();
+    await user.selectOptions(inForm().getByTestId('profile-login'), 'quay-registry');
+    const picker = screen.getByLabelText('Token of profile');
+    expect(picker.tagName).toBe('SELECT');
+    const options = within(picker)
+      .getAllByRole('option')
+      .map((o) => [(o as HTMLOptionElement).value, o.textContent]);
+    // Not bob-oauth (another server), not web (a session, which has no token to lend).
+    expect(options).toEqual([
+      ['', 'none'],
+      ['alice-oauth', 'alice-oauth'],
+    ]);
+    expect(picker).toHaveValue('');
+    expect(picker).toHaveAccessibleDescription(
+      /sent as the password, with the username \$oauthtoken/,
+    );
+
+    await user.type(inForm().getByTestId('profile-name'), 'pull');
+    await user.type(inForm().getByTestId('setting-username'), '$oauthtoken');
+    await user.selectOptions(picker, 'alice-oauth');
+    await user.click(inForm().getByTestId('profile-save'));
+    expect(api.addProfile).toHaveBeenCalledWith(
+      expect.objectContaining({
+        login: 'quay-registry',
+        settings: { username: '$oauthtoken', source_profile: 'alice-oauth' },
+      }),
+    );
+
+    // The other server offers its own.
+    await user.click(await screen.findByTestId('add-profile'));
+    await user.selectOptions(inForm().getByTestId('profile-server'), 'quay2');
+    await user.selectOptions(inForm().getByTestId('profile-login'), 'quay-registry');
+    expect(
+      within(screen.getByLabelText('Token of profile'))
+        .getAllByRole('option')
+        .map((o) => (o as HTMLOptionElement).value),
+    ).toEqual(['', 'bob-oauth']);
+  });
+
+  it('editing a registry profile selects its source, and "none" clears it', async () => {
+    const { api } = renderApp({
+      servers: [quay],
+      profiles: [quayOAuthProfile, quayRegistryProfile],
+    });
+    const user = userEvent.setup();
+    const rows = await screen.findAllByTestId('profile-item');
+    const row = rows.find((r) => r.textContent?.includes('pull'))!;
+    await user.click(within(row).getByTestId('profile-edit'));
+    const picker = screen.getByLabelText('Token of profile');
+    expect(picker).toHaveValue('alice-oauth');
+    await user.selectOptions(picker, '');
+    await user.click(inForm().getByTestId('profile-save'));
+    expect(api.updateProfile).toHaveBeenCalledWith(
+      21,
+      expect.objectContaining({
+        settings: { username: '$oauthtoken', scopes: ['repository:acme/web:pull'] },
+      }),
+    );
+  });
+
+  it('a source that is no longer a direct-OAuth profile of the server stays selected, so it is not lost silently', async () => {
+    const gone = {
+      ...quayRegistryProfile,
+      settings: { ...quayRegistryProfile.settings, source_profile: 'renamed' },
+    };
+    renderApp({ servers: [quay], profiles: [quayOAuthProfile, gone] });
+    const user = userEvent.setup();
+    const rows = await screen.findAllByTestId('profile-item');
+    const row = rows.find((r) => r.textContent?.includes('pull'))!;
+    await user.click(within(row).getByTestId('profile-edit'));
+    expect(screen.getByLabelText('Token of profile')).toHaveValue('renamed');
   });
 });

@@ -58,7 +58,7 @@ describe('servers', () => {
     const options = within(screen.getByTestId('server-kind'))
       .getAllByRole('option')
       .map((o) => (o as HTMLOptionElement).value);
-    expect(options).toEqual(['kontinuous', 'github', 'avassa', 'dci']);
+    expect(options).toEqual(['kontinuous', 'github', 'avassa', 'dci', 'quay']);
   });
 
   it('an invalid URL shows the message next to the URL field and keeps the form open', async () => {

@@ -133,6 +133,13 @@ export const setSettings = (settings: AppSettings): Promise<void> =>
 /** Puts a profile's token on the clipboard, in Rust; the page gets only the receipt. */
 export const copyToken = (profileId: number, format: CopyFormat): Promise<CopyReceipt> =>
   unwrap(() => commands.copyToken(profileId, format));
+/**
+ * Puts non-secret text the user must paste elsewhere (a redirect URI, an
+ * authorize URL, a device code) on the clipboard, through Rust (the page may
+ * not write it). Never for tokens: those stay in Rust (`copyToken`).
+ */
+export const copyPlain = (text: string): Promise<void> =>
+  unwrap(() => commands.copyPlain(text)).then(() => undefined);
 /** A profile's tokens (metadata only, no secret) and its history. */
 export const credential = (profileId: number): Promise<CredentialDetail> =>
   unwrap(() => commands.credential(profileId));

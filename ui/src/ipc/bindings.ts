@@ -82,6 +82,13 @@ export const commands = {
 	 *  signature goes from Rust to the clipboard; the page gets the receipt.
 	 */
 	copySignedRequest: (profileId: number, method: string, url: string, body: string, form: SignedCopyForm) => typedError<CopyReceipt, IpcError>(__TAURI_INVOKE("copy_signed_request", { profileId, method, url, body, form })),
+	/**
+	 *  Puts non-secret text the user must paste elsewhere (a redirect URI to
+	 *  register, an authorize URL, a device code) on the clipboard, as is and
+	 *  without clearing it later: the page may not write the clipboard itself.
+	 *  Never for tokens: those go through `copy_token`, from the keyring.
+	 */
+	copyPlain: (text: string) => typedError<null, IpcError>(__TAURI_INVOKE("copy_plain", { text })),
 };
 
 /** Events */

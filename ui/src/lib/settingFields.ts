@@ -32,7 +32,7 @@ export const fieldLook: Record<SettingField, FieldLook> = {
   source_profile: {
     label: 'Token of profile',
     placeholder: 'quay-oauth',
-    hint: 'the profile whose token this one presents, by name',
+    hint: 'Its token is sent as the password, with the username $oauthtoken.',
   },
 };
 
@@ -90,4 +90,30 @@ export function settingsFromText(
     else settings[field] = value;
   }
   return settings;
+}
+
+/** The scopes in the form's text, in order, without repeats. */
+export function scopeList(text: string): string[] {
+  return [...new Set(text.split(/\s+/).filter((s) => s !== ''))];
+}
+
+/**
+ * The checkboxes of a login with known scopes: its choices, then any other
+ * scope the profile already has (kept, so editing never drops one silently).
+ */
+export function scopeOptions(choices: readonly string[], text: string): string[] {
+  return [...choices, ...scopeList(text).filter((s) => !choices.includes(s))];
+}
+
+/** The form's scopes text after checking or unchecking `scope`, in `order`. */
+export function toggleScope(
+  text: string,
+  scope: string,
+  checked: boolean,
+  order: readonly string[],
+): string {
+  const chosen = new Set(scopeList(text));
+  if (checked) chosen.add(scope);
+  else chosen.delete(scope);
+  return order.filter((s) => chosen.has(s)).join(' ');
 }
