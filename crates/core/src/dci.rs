@@ -182,7 +182,7 @@ impl RequestParts {
 }
 
 /// The two headers, and how they came about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Signature {
     pub x_dci_date: String,
     pub authorization: String,
@@ -261,8 +261,9 @@ pub fn sign_parts(
 }
 
 /// A signed request, ready to send: the URL to send it to, the headers to
-/// add, and a `curl` line that does both.
-#[derive(Debug, Clone, Serialize, specta::Type)]
+/// add, and a `curl` line that does both. Its `Debug` leaves the signature
+/// out: for half an hour it is as good as the key for this request.
+#[derive(Clone, Serialize, specta::Type)]
 pub struct SignedRequest {
     pub method: String,
     /// The URL exactly as it must be sent (the signed path and query).
@@ -286,6 +287,39 @@ pub struct SignedRequest {
     #[serde(skip)]
     #[specta(skip)]
     pub body: Vec<u8>,
+}
+
+/// `Authorization` with its `Signature=` value masked.
+fn masked(authorization: &str) -> String {
+    match authorization.find("Signature=") {
+        Some(i) => format!("{}Signature=…", &authorization[..i]),
+        None => "…".into(),
+    }
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signature")
+            .field("x_dci_date", &self.x_dci_date)
+            .field("authorization", &masked(&self.authorization))
+            .field("canonical_request", &self.canonical_request)
+            .field("string_to_sign", &self.string_to_sign)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("host", &self.host)
+            .field("x_dci_date", &self.x_dci_date)
+            .field("authorization", &masked(&self.authorization))
+            .field("content_type", &self.content_type)
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SignedRequest {
@@ -985,6 +1019,24 @@ mod tests {
     const SECRET: &str = "Mdsb2u4pJGlx5fjH7ae8kA0wq3YHZzP7cBV9nLRe1tWxSyU6Ik0vZoQ3m2aDgX8F";
     const KEY: &str = "remoteci/3a8e6e8a-6b0e-4f5e-9b9f-2b0c6f1f7d11";
     const AT: OffsetDateTime = datetime!(2025-01-02 03:04:05 UTC);
+
+    #[test]
+    fn debug_output_never_shows_the_signature() {
+        let signed = sign(
+            "POST",
+            "https://dci.example/api/v1/jobs",
+            b"{}",
+            KEY,
+            &Secret::new(SECRET),
+            AT,
+        )
+        .unwrap();
+        let sig = signed.authorization.rsplit("Signature=").next().unwrap();
+        assert_eq!(sig.len(), 64, "{}", signed.authorization);
+        let shown = format!("{signed:?}");
+        assert!(!shown.contains(sig), "{shown}");
+        assert!(shown.contains("Signature=…"), "{shown}");
+    }
 
     #[test]
     fn quote_is_pythons_with_safe_underscore_dot_dash_tilde() {
