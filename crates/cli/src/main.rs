@@ -254,7 +254,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
 }
 
 async fn token(core: &Latchkey, name: &str, format: TokenFormat) -> Result<(), Error> {
-    let (profile, secret) = core.valid_token(name).await?;
+    // Renewed first when due, as a script expects a token that works.
+    let (profile, secret) = core.token(name).await?;
     match format {
         TokenFormat::Raw => println!("{}", secret.expose()),
         TokenFormat::Header => {

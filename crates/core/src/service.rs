@@ -795,7 +795,8 @@ impl Latchkey {
                 "DCI signs each request instead of sending a token: use \"Sign a request\"",
             ));
         }
-        let (_, token) = self.valid_token(&profile.name).await?;
+        // Renewed first when due: what is pasted should work for a while.
+        let (_, token) = self.token(&profile.name).await?;
         let server = self.server_by_id(profile.server_id).await?;
         let headers = auth_headers(&profile, &token)?;
         let text = match format {

@@ -226,6 +226,22 @@ async fn fifty_concurrent_callers_cause_one_renewal_and_all_get_the_new_token() 
 }
 
 #[tokio::test]
+async fn copying_a_token_that_is_due_renews_it_first() {
+    let w = world(Server::default(), 0).await;
+    let before = token_of(&w, "edge-alice").await;
+    w.clock.set(T0 + Duration::hours(3) + Duration::minutes(1));
+    let id = w.core.profile_named("edge-alice").await.unwrap().id;
+    let copied = w
+        .core
+        .copy_text(id, latchkey_core::CopyFormat::Token)
+        .await
+        .unwrap();
+    assert_eq!(w.server.calls.load(Ordering::SeqCst), 1, "one renewal");
+    assert_ne!(copied.expose(), before, "the renewed token was copied");
+    assert_eq!(copied.expose(), token_of(&w, "edge-alice").await);
+}
+
+#[tokio::test]
 async fn a_failed_renewal_keeps_the_old_token_retries_with_backoff_and_is_announced_once() {
     let failures = VecDeque::from([
         RenewError::Transient("strongbox sealed".into()),
