@@ -599,11 +599,7 @@ impl Latchkey {
         body: &[u8],
     ) -> Result<SignedRequest> {
         let profile = self.dci_profile(profile).await?;
-        let server = self
-            .store()
-            .server(profile.server_id)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
+        let server = self.server_of(&profile).await?;
         let url = resolve_url(&server, url);
         let (access_key, secret) = profile_key(self.vault(), &profile).await?;
         Ok(sign(
@@ -665,11 +661,7 @@ impl Latchkey {
     /// `GET /api/v1/identity` on its server (see [`identity`]).
     pub async fn dci_identity(&self, profile: &str) -> Result<Vec<SummaryItem>> {
         let profile = self.dci_profile(profile).await?;
-        let server = self
-            .store()
-            .server(profile.server_id)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
+        let server = self.server_of(&profile).await?;
         let (access_key, secret) = profile_key(self.vault(), &profile).await?;
         identity(&server, &access_key, &secret, self.clock().now()).await
     }
@@ -755,29 +747,16 @@ async fn signed_get(
     let url = format!("{}{path}", server.url.trim_end_matches('/'));
     let signed = sign("GET", &url, b"", access_key, secret, now)?;
     let client = http::client_for(server)?;
-    let mut req = client.get(&signed.url).header("Accept", "application/json");
+    let mut req = client.get(&signed.url);
     for (name, value) in signed.headers() {
         req = req.header(name, value);
     }
-    let res = req
-        .send()
-        .await
-        .map_err(|e| http::transport_error(server, &e))?;
-    let status = res.status().as_u16();
-    let date = res
-        .headers()
-        .get("date")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_http_date);
-    let body = res
-        .text()
-        .await
-        .map_err(|e| http::transport_error(server, &e))?;
+    let answer = http::send(server, req).await?;
     Ok(Answer {
+        date: answer.header("date").and_then(parse_http_date),
         url: signed.url,
-        status,
-        date,
-        body,
+        status: answer.status,
+        body: answer.text,
     })
 }
 

@@ -69,3 +69,40 @@ pub fn transport_error(server: &Server, err: &reqwest::Error) -> Error {
     };
     Error::Unreachable(hint)
 }
+
+/// A server's whole answer: status, headers and body text.
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    /// The body as JSON, or `Null` when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A header's value, when it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Sends `request` (built on [`client_for`]`(server)`), asking for JSON, and
+/// reads the whole answer; a transport failure says what to check.
+pub async fn send(server: &Server, request: reqwest::RequestBuilder) -> Result<Answer, Error> {
+    let res = request
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| transport_error(server, &e))?;
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.map_err(|e| transport_error(server, &e))?;
+    Ok(Answer {
+        status,
+        headers,
+        text,
+    })
+}

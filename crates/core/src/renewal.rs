@@ -48,6 +48,22 @@ pub struct RenewContext<'a> {
     pub borrowed: Option<Secret>,
 }
 
+impl<'a> RenewContext<'a> {
+    /// The same profile as a provider's login context, for a renewal that
+    /// logs in again or stores what a login would.
+    pub fn login_context(&self) -> crate::providers::LoginContext<'a> {
+        crate::providers::LoginContext {
+            profile: self.profile,
+            server: self.server,
+            tenant: self.tenant,
+            vault: self.vault,
+            redirects: self.redirects,
+            redirect_uri: None,
+            now: self.now,
+        }
+    }
+}
+
 /// Why a renewal did not produce a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenewError {
@@ -401,15 +417,7 @@ impl Latchkey {
                 profile.login
             )));
         };
-        let server = self
-            .store()
-            .server(profile.server_id)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
-        let tenant = match profile.tenant_id {
-            Some(t) => self.store().tenant(t).await?.map(|t| t.name),
-            None => None,
-        };
+        let (server, tenant) = self.server_and_tenant(&profile).await?;
         let result = renewer
             .renew(RenewContext {
                 profile: &profile,

@@ -132,23 +132,43 @@ async fn post(
     body: Value,
 ) -> Result<(u16, String)> {
     let client = http::client_for(server)?;
-    let mut req = client
-        .post(format!("{}{path}", server.url))
-        .header("Accept", "application/json")
-        .json(&body);
+    let mut req = client.post(format!("{}{path}", server.url)).json(&body);
     if let Some(token) = bearer {
         req = req.bearer_auth(token.expose());
     }
-    let res = req
-        .send()
-        .await
-        .map_err(|e| http::transport_error(server, &e))?;
-    let status = res.status().as_u16();
-    let text = res
-        .text()
-        .await
-        .map_err(|e| http::transport_error(server, &e))?;
-    Ok((status, text))
+    let answer = http::send(server, req).await?;
+    Ok((answer.status, answer.text))
+}
+
+/// A 200's body, read as a token response.
+fn token_response(text: &str) -> Result<TokenResponse> {
+    serde_json::from_str(text).map_err(|e| Error::ServerRefused {
+        status: Some(200),
+        field: None,
+        message: format!("the server's answer is not a token response: {e}"),
+    })
+}
+
+/// A 200 to a login that carries no token.
+fn no_token() -> Error {
+    Error::ServerRefused {
+        status: Some(200),
+        field: None,
+        message: "the server answered without a token".into(),
+    }
+}
+
+/// Any answer a caller has no better words for: the vault is sealed (503),
+/// or the server's own message.
+fn refused(server: &Server, status: u16, text: &str) -> Error {
+    match status {
+        503 => sealed(server, &error_message(text)),
+        other => Error::ServerRefused {
+            status: Some(other),
+            field: None,
+            message: error_message(text),
+        },
+    }
 }
 
 async fn password_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Begun> {
@@ -169,12 +189,7 @@ async fn password_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Be
     let (status, text) = post(ctx.server, "/v1/login", None, body).await?;
     match status {
         200 => {
-            let resp: TokenResponse =
-                serde_json::from_str(&text).map_err(|e| Error::ServerRefused {
-                    status: Some(200),
-                    field: None,
-                    message: format!("the server's answer is not a token response: {e}"),
-                })?;
+            let resp = token_response(&text)?;
             let totp = resp.totp_required;
             match resp.issued(ctx.now, ctx.tenant, Some(username)) {
                 Some(issued) => Ok(Begun::Issued(issued)),
@@ -187,11 +202,7 @@ async fn password_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Be
                     message: "the one-time code was not accepted; check the code and try again"
                         .into(),
                 }),
-                None => Err(Error::ServerRefused {
-                    status: Some(200),
-                    field: None,
-                    message: "the server answered without a token".into(),
-                }),
+                None => Err(no_token()),
             }
         }
         401 => {
@@ -219,12 +230,7 @@ async fn password_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Be
                 ctx.tenant.unwrap_or("-")
             ),
         }),
-        503 => Err(sealed(ctx.server, &error_message(&text))),
-        other => Err(Error::ServerRefused {
-            status: Some(other),
-            field: None,
-            message: error_message(&text),
-        }),
+        other => Err(refused(ctx.server, other, &text)),
     }
 }
 
@@ -342,25 +348,10 @@ async fn oidc_finish(ctx: &LoginContext<'_>, redirect: &AcceptedRedirect) -> Res
     let (status, text) = post(ctx.server, "/v1/oidc-callback", None, body).await?;
     match status {
         200 => {
-            let resp: TokenResponse =
-                serde_json::from_str(&text).map_err(|e| Error::ServerRefused {
-                    status: Some(200),
-                    field: None,
-                    message: format!("the server's answer is not a token response: {e}"),
-                })?;
-            resp.issued(ctx.now, ctx.tenant, None)
-                .ok_or_else(|| Error::ServerRefused {
-                    status: Some(200),
-                    field: None,
-                    message: "the server answered without a token".into(),
-                })
+            let resp = token_response(&text)?;
+            resp.issued(ctx.now, ctx.tenant, None).ok_or_else(no_token)
         }
-        503 => Err(sealed(ctx.server, &error_message(&text))),
-        other => Err(Error::ServerRefused {
-            status: Some(other),
-            field: None,
-            message: error_message(&text),
-        }),
+        other => Err(refused(ctx.server, other, &text)),
     }
 }
 
@@ -382,27 +373,13 @@ async fn kubernetes_login(ctx: &LoginContext<'_>) -> Result<Begun> {
     let (status, text) = post(ctx.server, "/v1/kubernetes-login", None, body).await?;
     match status {
         200 => {
-            let resp: TokenResponse =
-                serde_json::from_str(&text).map_err(|e| Error::ServerRefused {
-                    status: Some(200),
-                    field: None,
-                    message: format!("the server's answer is not a token response: {e}"),
-                })?;
+            let resp = token_response(&text)?;
             let who = s.service.as_deref();
             resp.issued(ctx.now, ctx.tenant, who)
                 .map(Begun::Issued)
-                .ok_or_else(|| Error::ServerRefused {
-                    status: Some(200),
-                    field: None,
-                    message: "the server answered without a token".into(),
-                })
+                .ok_or_else(no_token)
         }
-        503 => Err(sealed(ctx.server, &error_message(&text))),
-        other => Err(Error::ServerRefused {
-            status: Some(other),
-            field: None,
-            message: error_message(&text),
-        }),
+        other => Err(refused(ctx.server, other, &text)),
     }
 }
 
@@ -492,12 +469,7 @@ async fn token_info(ctx: &LoginContext<'_>, token: &Secret) -> Result<Vec<Summar
             ctx.profile.name,
             error_message(&text)
         ))),
-        503 => Err(sealed(ctx.server, &error_message(&text))),
-        other => Err(Error::ServerRefused {
-            status: Some(other),
-            field: None,
-            message: error_message(&text),
-        }),
+        other => Err(refused(ctx.server, other, &text)),
     }
 }
 
@@ -556,15 +528,7 @@ impl Renewer for Avassa {
             // Refused for good (max TTL, revoked): log in again silently where
             // Latchkey can (a remembered password without OTP, or the
             // service-account file), else the user must.
-            let login = LoginContext {
-                profile: ctx.profile,
-                server: ctx.server,
-                tenant,
-                vault: ctx.vault,
-                redirects: ctx.redirects,
-                redirect_uri: None,
-                now: ctx.now,
-            };
+            let login = ctx.login_context();
             let begun = match ctx.profile.login {
                 LoginKind::AvassaKubernetes => kubernetes_login(&login).await,
                 LoginKind::AvassaOidc => {

@@ -297,19 +297,12 @@ impl GitHub {
         };
         let client = crate::http::client_for(ctx.server)?;
         for path in paths {
-            let res = client
+            let request = client
                 .post(format!("{url}{path}"))
                 .query(&[("code", code), ("state", state)])
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json")
-                .send()
-                .await
-                .map_err(|e| crate::http::transport_error(ctx.server, &e))?;
-            let status = res.status().as_u16();
-            let text = res
-                .text()
-                .await
-                .map_err(|e| crate::http::transport_error(ctx.server, &e))?;
+                .header("Content-Type", "application/json");
+            let crate::http::Answer { status, text, .. } =
+                crate::http::send(ctx.server, request).await?;
             if status == 404 && known.is_none() {
                 continue;
             }
@@ -461,16 +454,9 @@ impl GitHub {
             .await
             .map_err(|e| fail(token_error("GitHub's refresh", e)))?;
         // Both old tokens are dead now (§1.7.3): store both new ones.
-        let lc = LoginContext {
-            profile: ctx.profile,
-            server: ctx.server,
-            tenant: ctx.tenant,
-            vault: ctx.vault,
-            redirects: ctx.redirects,
-            redirect_uri: None,
-            now: ctx.now,
-        };
-        self.issued(&lc, &base, &response).await.map_err(fail)
+        self.issued(&ctx.login_context(), &base, &response)
+            .await
+            .map_err(fail)
     }
 }
 

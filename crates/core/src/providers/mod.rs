@@ -441,32 +441,47 @@ impl Latchkey {
             })?;
         let (server, tenant) = self.server_and_tenant(&profile).await?;
         provider
-            .token_info(
-                LoginContext {
-                    profile: &profile,
-                    server: &server,
-                    tenant: tenant.as_deref(),
-                    vault: self.vault(),
-                    redirects: self.redirects(),
-                    redirect_uri: None,
-                    now: self.clock().now(),
-                },
-                &token,
-            )
+            .token_info(self.context(&profile, &server, tenant.as_deref()), &token)
             .await
     }
 
-    async fn server_and_tenant(&self, profile: &Profile) -> Result<(Server, Option<String>)> {
-        let server = self
-            .store()
+    /// The server a profile belongs to (the store's foreign key keeps it).
+    pub(crate) async fn server_of(&self, profile: &Profile) -> Result<Server> {
+        self.store()
             .server(profile.server_id)
             .await?
-            .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))?;
+            .ok_or_else(|| Error::Internal(format!("profile {} has no server", profile.name)))
+    }
+
+    /// The profile's server and, by name, its tenant.
+    pub(crate) async fn server_and_tenant(
+        &self,
+        profile: &Profile,
+    ) -> Result<(Server, Option<String>)> {
+        let server = self.server_of(profile).await?;
         let tenant = match profile.tenant_id {
             Some(t) => self.store().tenant(t).await?.map(|t| t.name),
             None => None,
         };
         Ok((server, tenant))
+    }
+
+    /// What a provider is handed for `profile` now, outside a browser login.
+    fn context<'a>(
+        &'a self,
+        profile: &'a Profile,
+        server: &'a Server,
+        tenant: Option<&'a str>,
+    ) -> LoginContext<'a> {
+        LoginContext {
+            profile,
+            server,
+            tenant,
+            vault: self.vault(),
+            redirects: self.redirects(),
+            redirect_uri: None,
+            now: self.clock().now(),
+        }
     }
 
     /// Ends the browser login a redirect was accepted for: the provider trades
@@ -492,15 +507,7 @@ impl Latchkey {
         let (server, tenant) = self.server_and_tenant(&profile).await?;
         let issued = provider
             .finish(
-                LoginContext {
-                    profile: &profile,
-                    server: &server,
-                    tenant: tenant.as_deref(),
-                    vault: self.vault(),
-                    redirects: self.redirects(),
-                    redirect_uri: None,
-                    now: self.clock().now(),
-                },
+                self.context(&profile, &server, tenant.as_deref()),
                 &redirect,
             )
             .await?;
@@ -532,15 +539,7 @@ impl Latchkey {
                 .ok_or_else(|| Error::Internal(format!("no provider for {}", profile.login)))?;
             let (server, tenant) = self.server_and_tenant(&profile).await?;
             let issued = provider
-                .poll_device(LoginContext {
-                    profile: &profile,
-                    server: &server,
-                    tenant: tenant.as_deref(),
-                    vault: self.vault(),
-                    redirects: self.redirects(),
-                    redirect_uri: None,
-                    now: self.clock().now(),
-                })
+                .poll_device(self.context(&profile, &server, tenant.as_deref()))
                 .await?;
             let expires_at = issued.expires_at.map(tok::rfc3339);
             self.record_issued(
@@ -594,15 +593,7 @@ impl Latchkey {
             (Some(provider), true) => {
                 let (server, tenant) = self.server_and_tenant(&profile).await?;
                 provider
-                    .logout(LoginContext {
-                        profile: &profile,
-                        server: &server,
-                        tenant: tenant.as_deref(),
-                        vault: self.vault(),
-                        redirects: self.redirects(),
-                        redirect_uri: None,
-                        now: self.clock().now(),
-                    })
+                    .logout(self.context(&profile, &server, tenant.as_deref()))
                     .await
             }
             _ => Ok(LogoutDone::default()),

@@ -20,7 +20,7 @@
 
 use super::{Begun, LoginContext, LoginInput, LogoutDone, Provider};
 use crate::error::{Error, Result};
-use crate::http;
+use crate::http::{self, send, Answer};
 use crate::model::{LoginKind, Profile, ProfileSettings, Server};
 use crate::renewal::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::service::{Latchkey, SummaryItem};
@@ -211,21 +211,12 @@ fn base(server: &Server) -> &str {
     server.url.trim_end_matches('/')
 }
 
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
+/// Quay's words on top of a plain HTTP answer.
+trait QuayAnswer {
+    fn message(&self) -> String;
 }
 
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or(Value::Null)
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
+impl QuayAnswer for Answer {
     /// The server's own words: the problem JSON's detail, a registry error's
     /// message, `{"error": ...}`, or the text itself (an HTML page named as
     /// such).
@@ -261,25 +252,6 @@ impl Answer {
                 .collect()
         }
     }
-}
-
-async fn send(server: &Server, request: reqwest::RequestBuilder) -> Result<Answer> {
-    let res = request
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|e| http::transport_error(server, &e))?;
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res
-        .text()
-        .await
-        .map_err(|e| http::transport_error(server, &e))?;
-    Ok(Answer {
-        status,
-        headers,
-        text,
-    })
 }
 
 /// "60 s", "5 min", "2 h": how long to wait.
