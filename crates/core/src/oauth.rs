@@ -122,3 +122,49 @@ pub fn token_error<T: ErrorResponse + 'static>(
 pub fn is_invalid_grant(err: &Error) -> bool {
     matches!(err, Error::ServerRefused { message, .. } if message.contains("invalid_grant") || message.contains("bad_refresh_token"))
 }
+
+/// Device logins (RFC 8628) waiting for their user, by profile: from the
+/// device authorization until the poll takes them.
+#[derive(Default)]
+pub struct WaitingDevices(
+    std::sync::Mutex<std::collections::HashMap<i64, oauth2::StandardDeviceAuthorizationResponse>>,
+);
+
+impl WaitingDevices {
+    /// Keeps `details` for the profile's poll and says what to show the
+    /// user: the code, and the page to type it on (the complete URI, which
+    /// carries the code, where the provider offers one).
+    pub fn park(
+        &self,
+        ctx: &crate::providers::LoginContext<'_>,
+        details: oauth2::StandardDeviceAuthorizationResponse,
+    ) -> crate::providers::Begun {
+        let begun = crate::providers::Begun::Device {
+            user_code: details.user_code().secret().clone(),
+            verification_uri: details
+                .verification_uri_complete()
+                .map(|u| u.secret().to_string())
+                .unwrap_or_else(|| details.verification_uri().to_string()),
+            expires_at: ctx.now + time::Duration::seconds(details.expires_in().as_secs() as i64),
+        };
+        self.0
+            .lock()
+            .expect("devices lock")
+            .insert(ctx.profile.id, details);
+        begun
+    }
+
+    /// The profile's waiting device login, taken for polling.
+    pub fn take(
+        &self,
+        profile_id: i64,
+    ) -> Result<oauth2::StandardDeviceAuthorizationResponse, Error> {
+        self.0
+            .lock()
+            .expect("devices lock")
+            .remove(&profile_id)
+            .ok_or_else(|| {
+                Error::LoginRequired("no device login is waiting; start it again".into())
+            })
+    }
+}

@@ -38,7 +38,7 @@ pub struct GitHub {
     /// says `/login/github`, the docs `/api/v1/login/github`).
     login_paths: Mutex<HashMap<String, &'static str>>,
     /// Device logins waiting for the user's approval, by profile.
-    devices: Mutex<HashMap<i64, StandardDeviceAuthorizationResponse>>,
+    devices: crate::oauth::WaitingDevices,
 }
 
 /// github.com, or the GitHub a Kontinuous profile names (its `issuer`).
@@ -163,28 +163,12 @@ impl GitHub {
                     err
                 }
             })?;
-        let begun = Begun::Device {
-            user_code: details.user_code().secret().clone(),
-            verification_uri: details.verification_uri().to_string(),
-            expires_at: ctx.now + Duration::seconds(details.expires_in().as_secs() as i64),
-        };
-        self.devices
-            .lock()
-            .expect("devices lock")
-            .insert(ctx.profile.id, details);
-        Ok(begun)
+        Ok(self.devices.park(ctx, details))
     }
 
     /// Polls GitHub until the device login is approved, denied or expired.
     async fn poll_device(&self, ctx: &LoginContext<'_>) -> Result<IssuedToken> {
-        let details = self
-            .devices
-            .lock()
-            .expect("devices lock")
-            .remove(&ctx.profile.id)
-            .ok_or_else(|| {
-                Error::LoginRequired("no device login is waiting; start it again".into())
-            })?;
+        let details = self.devices.take(ctx.profile.id)?;
         let s = &ctx.profile.settings;
         let base = github_base(ctx.server, ctx.profile.login, None);
         let client = BasicClient::new(ClientId::new(s.client_id.clone().unwrap_or_default()))

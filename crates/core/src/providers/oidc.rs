@@ -66,7 +66,7 @@ type Metadata = ProviderMetadata<
 pub struct Oidc {
     discovered: Mutex<HashMap<String, Metadata>>,
     /// Device logins waiting for the user, by profile.
-    devices: Mutex<HashMap<i64, CoreDeviceAuthorizationResponse>>,
+    devices: crate::oauth::WaitingDevices,
 }
 
 /// The token response of the code and the device grants.
@@ -239,34 +239,13 @@ impl Oidc {
             .request_async(&http)
             .await
             .map_err(|e| token_error("the device login", e))?;
-        // The complete URI carries the code, so the user only confirms it.
-        let verification_uri = details
-            .verification_uri_complete()
-            .map(|u| u.secret().to_string())
-            .unwrap_or_else(|| details.verification_uri().to_string());
-        let begun = Begun::Device {
-            user_code: details.user_code().secret().clone(),
-            verification_uri,
-            expires_at: ctx.now + Duration::seconds(details.expires_in().as_secs() as i64),
-        };
-        self.devices
-            .lock()
-            .expect("devices lock")
-            .insert(ctx.profile.id, details);
-        Ok(begun)
+        Ok(self.devices.park(ctx, details))
     }
 
     /// Polls the token endpoint until the device login is approved, denied
     /// or expired (the `oauth2` crate honours `interval` and `slow_down`).
     async fn poll_device(&self, ctx: &LoginContext<'_>) -> Result<IssuedToken> {
-        let details = self
-            .devices
-            .lock()
-            .expect("devices lock")
-            .remove(&ctx.profile.id)
-            .ok_or_else(|| {
-                Error::LoginRequired("no device login is waiting; start it again".into())
-            })?;
+        let details = self.devices.take(ctx.profile.id)?;
         let s = &ctx.profile.settings;
         let issuer = issuer_of(ctx.server, s.issuer.as_deref(), ctx.profile.login);
         let meta = self.metadata(ctx.server, &issuer, false).await?;
