@@ -37,6 +37,12 @@ export const fail = (error: IpcError) => new CommandError(error);
 
 /** Resets every spy to answer from `world`, and renders the app. */
 export function renderApp(world: World = {}) {
+  const m = stubApi(world);
+  return { api: m, ...render(App) };
+}
+
+/** Resets every spy to answer from `world` (for tests of a store without the window). */
+export function stubApi(world: World = {}) {
   const m = vi.mocked(api);
   vi.clearAllMocks();
   m.appInfo.mockResolvedValue(world.info ?? fixtures.info);
@@ -169,5 +175,5 @@ export function renderApp(world: World = {}) {
     emit.lifecycle = cb;
     return stop;
   });
-  return { api: m, ...render(App) };
+  return m;
 }
