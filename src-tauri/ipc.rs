@@ -11,7 +11,7 @@ use latchkey_core::model::{Profile, ProfileInput, Server, ServerInput, Tenant};
 use latchkey_core::providers::{LoginInput, LoginStep, LogoutReport};
 use latchkey_core::service::SummaryItem;
 use latchkey_core::settings::AppSettings;
-use latchkey_core::vault::{Secret, SecretInput};
+use latchkey_core::vault::{KeyringStatus, Secret, SecretInput};
 use latchkey_core::{Catalog, CopyFormat, CredentialDetail, ErrorCode, ProfileView, ServerView};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
@@ -44,9 +44,20 @@ pub struct AppInfo {
     pub version: String,
     pub data_dir: String,
     pub keyring_service: String,
-    /// `None` when the keyring works; else what is wrong and what to do.
+    /// `None` when the keyring works (or is still being checked); else what is
+    /// wrong and what to do. The same as `keyring.message` then.
     pub keyring_problem: Option<String>,
+    /// The last verdict about the keyring; [`KeyringChanged`] brings the next.
+    pub keyring: KeyringStatus,
 }
+
+/// The verdict about the keyring changed: show `state` (`locked`: offer
+/// Unlock, i.e. `check_keyring(true)`; `absent`: how to start one, from
+/// `message`; `broken`: the message and Retry, i.e. `check_keyring(false)`),
+/// and hide the banner when it is `ok`. Sent after the start-up check, after
+/// every re-check that changes it, and when a keyring call fails.
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
+pub struct KeyringChanged(pub KeyringStatus);
 
 /// What became of a `latchkey://` or loopback redirect.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
@@ -78,6 +89,24 @@ pub struct FocusProfile {
 #[specta::specta]
 pub async fn app_info(shell: State<'_, Shell>) -> Reply<AppInfo> {
     Ok(shell.app_info().await)
+}
+
+/// The banner's Retry (`unlock: false`: checks again now, waiting a few
+/// seconds for a keyring service that is starting) or Unlock (`unlock: true`:
+/// the desktop's unlock prompt, then a check). Answers the new verdict, which
+/// also goes out as [`KeyringChanged`] when it changed. The page may call it
+/// once `allow-check-keyring` is in `src-tauri/capabilities/main.json`.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_keyring(shell: State<'_, Shell>, unlock: bool) -> Reply<KeyringStatus> {
+    let vault = shell.core.vault();
+    Ok(if unlock {
+        vault.unlock(crate::keyring::UNLOCK_PROMPT_WAIT).await
+    } else {
+        vault
+            .check_patiently(std::time::Duration::from_secs(3))
+            .await
+    })
 }
 
 #[tauri::command]
@@ -573,6 +602,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             app_info,
+            check_keyring,
             catalog,
             list_servers,
             add_server,
@@ -606,7 +636,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             RedirectOutcome,
             DataChanged,
             FocusProfile,
-            Lifecycle
+            Lifecycle,
+            KeyringChanged
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()

@@ -3,6 +3,7 @@
 
 mod clipboard;
 mod ipc;
+mod keyring;
 mod redirect;
 mod scheduler;
 mod shell;
@@ -68,6 +69,7 @@ pub fn run() {
                     redirect::handle(&handle, url.as_str());
                 }
             }
+            keyring::start(&handle);
             scheduler::start(&handle);
             redirect::announce(&handle);
             if !start_hidden {

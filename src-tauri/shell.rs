@@ -15,7 +15,6 @@ pub struct Shell {
     /// Cuts the scheduler's sleep short when data changed.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub env: Environment,
-    keyring_problem: Mutex<Option<String>>,
     outcomes: Mutex<Vec<RedirectOutcome>>,
     close_to_tray: AtomicBool,
     started: std::time::Instant,
@@ -33,7 +32,6 @@ impl Shell {
             core,
             wake: Default::default(),
             env,
-            keyring_problem: Mutex::new(None),
             outcomes: Mutex::new(Vec::new()),
             close_to_tray: AtomicBool::new(settings.close_to_tray),
             started,
@@ -42,14 +40,16 @@ impl Shell {
     }
 
     pub async fn app_info(&self) -> AppInfo {
-        // Ask the keyring each time: the user may have unlocked it meanwhile.
-        let problem = self.core.vault().check().await.err().map(|e| e.to_string());
-        *self.keyring_problem.lock().expect("lock") = problem.clone();
+        // The last verdict, not a fresh probe: the page asks on every reload,
+        // and probes of concurrent reloads used to trip over each other. The
+        // keyring watcher (keyring.rs) keeps the verdict current.
+        let keyring = self.core.vault().health();
         AppInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             data_dir: self.env.data_dir.display().to_string(),
             keyring_service: self.env.keyring_service.clone(),
-            keyring_problem: problem,
+            keyring_problem: keyring.problem().map(str::to_string),
+            keyring,
         }
     }
 

@@ -123,6 +123,7 @@ export const info: AppInfo = {
   data_dir: '/home/dev/.local/share/latchkey',
   keyring_service: 'dev.latchkey.app',
   keyring_problem: null,
+  keyring: { state: 'ok', message: null },
 };
 
 export const avassa: ServerView = {

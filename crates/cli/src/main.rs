@@ -12,6 +12,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 mod jwt;
+mod keyring;
 mod login;
 mod output;
 mod sign;
@@ -54,6 +55,15 @@ enum Command {
     Jwt(jwt::JwtCommand),
     /// Sign a DCI request with a dci-hmac profile's key, or --check whose key it is
     Sign(sign::SignArgs),
+    /// Check that the keyring works (exit 3 when it is locked or absent)
+    #[command(subcommand)]
+    Keyring(KeyringCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyringCommand {
+    /// Write, read back and delete a probe secret; say what is wrong if that fails
+    Check(keyring::CheckArgs),
 }
 
 #[derive(clap::Args)]
@@ -210,6 +220,19 @@ fn exit_code(code: ErrorCode) -> u8 {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Keyring(KeyringCommand::Check(args)) = cli.command {
+        // Its own exit codes: the verdict is not an error of a command.
+        return match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(keyring::check(args)),
+            Err(err) => {
+                eprintln!("latchkey: cannot start: {err}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -249,7 +272,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Login(args) => login::run(&core, args).await,
         Command::Logout { profile } => logout(&core, &profile).await,
         Command::Sign(args) => sign::run(&core, args).await,
-        Command::Jwt(_) => unreachable!("handled above"),
+        Command::Jwt(_) | Command::Keyring(_) => unreachable!("handled above"),
     }
 }
 

@@ -8,6 +8,14 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	appInfo: () => typedError<AppInfo, IpcError>(__TAURI_INVOKE("app_info")),
+	/**
+	 *  The banner's Retry (`unlock: false`: checks again now, waiting a few
+	 *  seconds for a keyring service that is starting) or Unlock (`unlock: true`:
+	 *  the desktop's unlock prompt, then a check). Answers the new verdict, which
+	 *  also goes out as [`KeyringChanged`] when it changed. The page may call it
+	 *  once `allow-check-keyring` is in `src-tauri/capabilities/main.json`.
+	 */
+	checkKeyring: (unlock: boolean) => typedError<KeyringStatus, IpcError>(__TAURI_INVOKE("check_keyring", { unlock })),
 	catalog: () => __TAURI_INVOKE<Catalog>("catalog"),
 	listServers: () => typedError<ServerView[], IpcError>(__TAURI_INVOKE("list_servers")),
 	addServer: (input: ServerInput) => typedError<Server, IpcError>(__TAURI_INVOKE("add_server", { input })),
@@ -95,6 +103,7 @@ export const commands = {
 export const events = {
 	dataChanged: makeEvent<DataChanged, DataChanged>("data-changed"),
 	focusProfile: makeEvent<FocusProfile, FocusProfile>("focus-profile"),
+	keyringChanged: makeEvent<KeyringChanged, KeyringChanged>("keyring-changed"),
 	lifecycle: makeEvent<Lifecycle, Lifecycle>("lifecycle"),
 	redirectOutcome: makeEvent<RedirectOutcome, RedirectOutcome>("redirect-outcome"),
 };
@@ -105,8 +114,13 @@ export type AppInfo = {
 	version: string,
 	data_dir: string,
 	keyring_service: string,
-	/**  `None` when the keyring works; else what is wrong and what to do. */
+	/**
+	 *  `None` when the keyring works (or is still being checked); else what is
+	 *  wrong and what to do. The same as `keyring.message` then.
+	 */
 	keyring_problem: string | null,
+	/**  The last verdict about the keyring; [`KeyringChanged`] brings the next. */
+	keyring: KeyringStatus,
 };
 
 export type AppSettings = {
@@ -258,6 +272,40 @@ export type KeyKind =
 "jwks" | 
 /**  The URL of a JWK Set, fetched now. */
 "jwks-url";
+
+/**
+ *  The verdict about the keyring changed: show `state` (`locked`: offer
+ *  Unlock, i.e. `check_keyring(true)`; `absent`: how to start one, from
+ *  `message`; `broken`: the message and Retry, i.e. `check_keyring(false)`),
+ *  and hide the banner when it is `ok`. Sent after the start-up check, after
+ *  every re-check that changes it, and when a keyring call fails.
+ */
+export type KeyringChanged = KeyringStatus;
+
+/**  How the keyring is, as the window's banner and `latchkey keyring check` show it. */
+export type KeyringState = 
+/**  Not checked yet (the start-up check is running). */
+"checking" | 
+/**  A probe secret was written, read back and deleted. */
+"ok" | 
+/**
+ *  There is a keyring, but it is locked (or has no default collection):
+ *  the user can unlock it, e.g. with [`Vault::unlock`].
+ */
+"locked" | 
+/**  No Secret Service (or no session bus) to talk to: one must be started. */
+"absent" | 
+/**  The keyring answered, but wrongly: the message says what it did. */
+"broken";
+
+/**
+ *  The last verdict about the keyring: its state and, unless it works, what is
+ *  wrong and what to do.
+ */
+export type KeyringStatus = {
+	state: KeyringState,
+	message: string | null,
+};
 
 /**  Something the scheduler did: a renewal, a failure, a reminder. */
 export type Lifecycle = LifecycleEvent;
