@@ -15,6 +15,7 @@ pub mod model;
 pub mod oauth;
 pub mod providers;
 pub mod renewal;
+pub mod renewal_lock;
 pub mod service;
 pub mod settings;
 pub mod store;

@@ -359,10 +359,12 @@ impl Latchkey {
         Arc::clone(flights.entry(profile_id).or_default())
     }
 
-    /// Renews a profile's token, single-flight: a caller that waited for
-    /// another's renewal gets that result instead of renewing again. Unless
-    /// `force` (the user's "Renew now"), a token found no longer due once the
-    /// lock is held is left alone.
+    /// Renews a profile's token, single-flight within this process and
+    /// across processes: a caller that waited for another's renewal in this
+    /// process gets that result instead of renewing again; one that waited
+    /// for another process's renewal (the profile's [`crate::renewal_lock`])
+    /// reads the token again once it holds the lock. Unless `force` (the
+    /// user's "Renew now"), a token found no longer due then is left alone.
     pub async fn renew_profile(&self, profile_id: i64, force: bool) -> Result<LifecycleEvent> {
         let flight = self.flight(profile_id);
         let seen = flight.finished.load(Ordering::SeqCst);
@@ -373,6 +375,34 @@ impl Latchkey {
                 return Ok(outcome);
             }
         }
+        let data_dir = self.store().data_dir();
+        let held = crate::renewal_lock::acquire(&data_dir, profile_id, crate::renewal_lock::WAIT)
+            .await
+            .map_err(|e| {
+                Error::Store(crate::store::StoreError::DataDir {
+                    path: crate::renewal_lock::path(&data_dir, profile_id),
+                    source: e,
+                })
+            })?;
+        let Some(_held) = held else {
+            // Another process has been renewing for longer than a renewal can
+            // take; the caller keeps the current token while it lasts.
+            let name = self
+                .store()
+                .profile(profile_id)
+                .await?
+                .map_or_else(|| format!("profile {profile_id}"), |p| p.name);
+            return Ok(LifecycleEvent::RenewalFailed {
+                profile_id,
+                message: format!(
+                    "another Latchkey process has been renewing {name} for over {} s and has not finished; Latchkey keeps the current token, try again later",
+                    crate::renewal_lock::WAIT.as_secs()
+                ),
+                profile: name,
+                first: false,
+                retrying: true,
+            });
+        };
         let outcome = self.renew_once(profile_id, force).await;
         if let Ok(event) = &outcome {
             *flight.last.lock().expect("flight lock") = Some(event.clone());

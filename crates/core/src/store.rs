@@ -90,6 +90,13 @@ impl Store {
         &self.path
     }
 
+    /// The data folder the database is in (where the renewal locks live too).
+    pub fn data_dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
