@@ -74,6 +74,13 @@ pub enum RenewError {
     /// Worth another try later (network down, server sealed, 5xx).
     #[error("{0}")]
     Transient(String),
+    /// The server refused the credential the renewal presented (OAuth's
+    /// `invalid_grant`: the refresh token is revoked, expired, or was used
+    /// already, which a server with reuse detection answers by revoking the
+    /// whole grant). The user must log in again, and the current token, issued
+    /// on the same grant, may be refused too: it is no longer handed out.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Obtains a fresh token for a profile without the user. One per login kind
@@ -460,7 +467,21 @@ impl Latchkey {
             })
             .await;
         match result {
-            Ok(issued) => {
+            Ok(mut issued) => {
+                // A renewal is the same identity: what the old token said
+                // about whose it is stays when the new answer does not repeat
+                // it (GitHub's refresh is stored before asking GitHub whose
+                // token it is, so nothing comes between the answer and the
+                // keyring).
+                if let Some(old) = &current {
+                    for name in tok::IDENTITY_CLAIMS {
+                        if let (false, Some(v)) =
+                            (issued.summary.contains_key(*name), old.summary.get(*name))
+                        {
+                            issued.summary.insert((*name).to_string(), v.clone());
+                        }
+                    }
+                }
                 let expires_at = issued.expires_at.map(tok::rfc3339);
                 self.record_issued(&profile, issued, "renewed", None)
                     .await?;
@@ -488,6 +509,7 @@ impl Latchkey {
                 }
                 state.failed_at = Some(now);
                 state.last_error = Some(err.to_string());
+                state.refused = matches!(err, RenewError::Refused(_));
                 let retrying = matches!(err, RenewError::Transient(_));
                 state.next_retry_at = retrying.then(|| {
                     let at = now + backoff(state.attempts, rand::random::<f64>());
@@ -514,7 +536,12 @@ impl Latchkey {
     }
 
     /// A valid token for a profile, renewed first when it is due and a renewer
-    /// can; if the renewal fails, the old token serves while it lasts.
+    /// can; if the renewal fails, the old token serves while it lasts, unless
+    /// the server refused the grant it was issued on.
+    ///
+    /// A token that is not due is read without any lock (metadata first, then
+    /// the keyring, see [`Latchkey::record_issued`]); only a due one goes
+    /// through [`Latchkey::renew_profile`] and its cross-process lock.
     pub async fn token(&self, name: &str) -> Result<(Profile, Secret)> {
         let profile = self.profile_named(name).await?;
         if self.can_renew(&profile)
@@ -524,6 +551,13 @@ impl Latchkey {
             )
         {
             self.renew_profile(profile.id, false).await?;
+            let state = self.store().renewal(profile.id).await?;
+            if state.refused {
+                return Err(Error::LoginRequired(format!(
+                    "the server refused to renew '{name}' ({}), so its current token may be refused too: log in again (`latchkey login {name}`)",
+                    state.last_error.as_deref().unwrap_or("no reason given")
+                )));
+            }
         }
         self.valid_token(name).await
     }

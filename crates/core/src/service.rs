@@ -689,6 +689,38 @@ impl Latchkey {
     /// Keeps a token a login or renewal produced: every secret to the vault,
     /// what is known about them to the store, the failure state cleared, and a
     /// line in the history.
+    ///
+    /// The order of the writes is what lets a process die at any point (a
+    /// `kill -9` in the middle of a renewal; `scripts/crash-test.sh` does
+    /// that a few hundred times) and leave a profile that still works, or
+    /// that says it needs a login:
+    ///
+    /// 1. The refresh token goes to the keyring first. From the moment the
+    ///    server answered, it considers only the new refresh token current: it
+    ///    rotated the old one, and presenting the old one again looks like
+    ///    token theft to a server with reuse detection, which then revokes the
+    ///    whole grant. Until the new one is stored a crash loses the grant;
+    ///    writing it before anything else keeps that window as short as it
+    ///    can be (no request and no other write comes between the answer and
+    ///    this write).
+    /// 2. Then the ID token and the access token. A crash before them leaves
+    ///    the old access token beside the new refresh token, and the metadata
+    ///    still describes the old token: it is due (or, after a forced
+    ///    renewal, still valid), and the next renewal uses the new refresh
+    ///    token, which works.
+    /// 3. Then the metadata, token and cleared renewal state in one SQLite
+    ///    transaction. A crash before it leaves new secrets described by the
+    ///    old metadata, which says they are due or expire sooner than they do:
+    ///    at worst one renewal too many.
+    /// 4. The schedule and the history last: the schedule is recomputed at
+    ///    every start, the history only informs.
+    ///
+    /// Readers that take no lock (a `latchkey token` whose token is not due)
+    /// must read the metadata first and the keyring after: the metadata then
+    /// never describes a newer token than the one read, so a reader gets the
+    /// token it believes it has, or a newer one that lives longer. Renewals
+    /// write holding the profile's renewal lock ([`crate::renewal_lock`]); a
+    /// login, which only the user starts, writes without it.
     pub async fn record_issued(
         &self,
         profile: &Profile,
@@ -698,9 +730,6 @@ impl Latchkey {
     ) -> Result<()> {
         let now = self.clock.now();
         let meta = issued.meta(RenewalPolicy::of(profile.login), now);
-        self.vault
-            .set(SecretKey::new(profile.id, issued.kind.slot()), issued.token)
-            .await?;
         if let Some(refresh) = issued.refresh {
             self.vault
                 .set(
@@ -714,9 +743,11 @@ impl Latchkey {
                 .set(SecretKey::new(profile.id, SecretSlot::IdToken), id_token)
                 .await?;
         }
-        self.store.put_token(profile.id, &meta).await?;
+        self.vault
+            .set(SecretKey::new(profile.id, issued.kind.slot()), issued.token)
+            .await?;
         self.store
-            .put_renewal(profile.id, &RenewalState::default())
+            .record_token(profile.id, &meta, &RenewalState::default())
             .await?;
         self.reschedule(profile.id).await?;
         let expiry = match meta.expires_at {

@@ -7,7 +7,9 @@
 
 use crate::model::{LoginKind, Profile, ProfileSettings, Server, ServerKind, Tenant};
 use crate::tokens::{RenewalState, TokenKind, TokenMeta};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+};
 use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -355,22 +357,22 @@ impl Store {
 
     /// Replaces what is known about one token of a profile.
     pub async fn put_token(&self, profile_id: i64, meta: &TokenMeta) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO tokens (profile_id, kind, issued_at, expires_at, renew_due_at, scopes, summary)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT(profile_id, kind) DO UPDATE SET issued_at = excluded.issued_at,
-               expires_at = excluded.expires_at, renew_due_at = excluded.renew_due_at,
-               scopes = excluded.scopes, summary = excluded.summary",
-        )
-        .bind(profile_id)
-        .bind(meta.kind.as_str())
-        .bind(meta.issued_at.map(unix))
-        .bind(meta.expires_at.map(unix))
-        .bind(meta.renew_due_at.map(unix))
-        .bind(serde_json::to_string(&meta.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-        .bind(serde_json::to_string(&meta.summary).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-        .execute(&self.pool)
-        .await?;
+        put_token_on(&mut *self.pool.acquire().await?, profile_id, meta).await
+    }
+
+    /// Replaces a token's metadata and the profile's renewal state together,
+    /// in one transaction: a crash leaves both as they were or both new, never
+    /// a new token still marked as failing.
+    pub async fn record_token(
+        &self,
+        profile_id: i64,
+        meta: &TokenMeta,
+        state: &RenewalState,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        put_token_on(&mut tx, profile_id, meta).await?;
+        put_renewal_on(&mut tx, profile_id, state).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -412,7 +414,7 @@ impl Store {
 
     pub async fn renewal(&self, profile_id: i64) -> Result<RenewalState> {
         let row = sqlx::query(
-            "SELECT last_error, failed_at, next_retry_at, attempts, reminded FROM renewals WHERE profile_id = ?",
+            "SELECT last_error, failed_at, next_retry_at, attempts, reminded, refused FROM renewals WHERE profile_id = ?",
         )
         .bind(profile_id)
         .fetch_optional(&self.pool)
@@ -425,7 +427,7 @@ impl Store {
 
     pub async fn all_renewals(&self) -> Result<Vec<(i64, RenewalState)>> {
         let rows = sqlx::query(
-            "SELECT profile_id, last_error, failed_at, next_retry_at, attempts, reminded FROM renewals",
+            "SELECT profile_id, last_error, failed_at, next_retry_at, attempts, reminded, refused FROM renewals",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -435,22 +437,7 @@ impl Store {
     }
 
     pub async fn put_renewal(&self, profile_id: i64, state: &RenewalState) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO renewals (profile_id, last_error, failed_at, next_retry_at, attempts, reminded)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT(profile_id) DO UPDATE SET last_error = excluded.last_error,
-               failed_at = excluded.failed_at, next_retry_at = excluded.next_retry_at,
-               attempts = excluded.attempts, reminded = excluded.reminded",
-        )
-        .bind(profile_id)
-        .bind(&state.last_error)
-        .bind(state.failed_at.map(unix))
-        .bind(state.next_retry_at.map(unix))
-        .bind(state.attempts as i64)
-        .bind(serde_json::to_string(&state.reminded).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        put_renewal_on(&mut *self.pool.acquire().await?, profile_id, state).await
     }
 
     /// Records when a profile next needs the scheduler (None: never).
@@ -602,7 +589,56 @@ fn renewal_from_row(row: &SqliteRow) -> Result<RenewalState> {
         attempts: row.try_get::<i64, _>("attempts")? as u32,
         reminded: serde_json::from_str(&reminded)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        refused: row.try_get::<i64, _>("refused")? != 0,
     })
+}
+
+async fn put_token_on(
+    conn: &mut SqliteConnection,
+    profile_id: i64,
+    meta: &TokenMeta,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tokens (profile_id, kind, issued_at, expires_at, renew_due_at, scopes, summary)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(profile_id, kind) DO UPDATE SET issued_at = excluded.issued_at,
+           expires_at = excluded.expires_at, renew_due_at = excluded.renew_due_at,
+           scopes = excluded.scopes, summary = excluded.summary",
+    )
+    .bind(profile_id)
+    .bind(meta.kind.as_str())
+    .bind(meta.issued_at.map(unix))
+    .bind(meta.expires_at.map(unix))
+    .bind(meta.renew_due_at.map(unix))
+    .bind(serde_json::to_string(&meta.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+    .bind(serde_json::to_string(&meta.summary).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn put_renewal_on(
+    conn: &mut SqliteConnection,
+    profile_id: i64,
+    state: &RenewalState,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO renewals (profile_id, last_error, failed_at, next_retry_at, attempts, reminded, refused)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(profile_id) DO UPDATE SET last_error = excluded.last_error,
+           failed_at = excluded.failed_at, next_retry_at = excluded.next_retry_at,
+           attempts = excluded.attempts, reminded = excluded.reminded, refused = excluded.refused",
+    )
+    .bind(profile_id)
+    .bind(&state.last_error)
+    .bind(state.failed_at.map(unix))
+    .bind(state.next_retry_at.map(unix))
+    .bind(state.attempts as i64)
+    .bind(serde_json::to_string(&state.reminded).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+    .bind(state.refused)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 fn server_from_row(row: &SqliteRow) -> Result<Server> {

@@ -116,6 +116,11 @@ pub struct RenewalState {
     pub attempts: u32,
     /// Reminder thresholds (minutes before expiry) already announced.
     pub reminded: Vec<u32>,
+    /// The last renewal failed because the server refused the credential it
+    /// renews with (a refresh token revoked, expired or reused): the current
+    /// token, issued on the same grant, may be refused as well, so it is no
+    /// longer handed out; the user must log in.
+    pub refused: bool,
 }
 
 /// When a login kind's token is renewed.
@@ -220,6 +225,19 @@ pub struct IssuedToken {
     /// Non-secret facts worth showing (who the token belongs to, tenant, ...).
     pub summary: serde_json::Map<String, serde_json::Value>,
 }
+
+/// The summary entries that say whose a token is, which a renewal keeps
+/// when its answer does not repeat them.
+pub const IDENTITY_CLAIMS: &[&str] = &[
+    "sub",
+    "login",
+    "user_id",
+    "user",
+    "name",
+    "email",
+    "preferred_username",
+    "tenant",
+];
 
 /// Claims copied into a token's summary when it is a JWT: who and what, never
 /// anything that carries a credential.

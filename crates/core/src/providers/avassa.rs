@@ -521,9 +521,21 @@ impl Renewer for Avassa {
                         error_message(&text)
                     )))
                 }
-                Ok((_, text)) => error_message(&text),
+                Ok((status, text)) => (status, error_message(&text)),
                 Err(Error::Unreachable(m)) => return Err(RenewError::Transient(m)),
                 Err(e) => return Err(RenewError::Transient(e.to_string())),
+            };
+            // A 401 refuses the token itself (revoked, or rotated away by a
+            // refresh whose answer never arrived): it must not be handed out
+            // any more. Other refusals (403: max TTL reached) leave it valid
+            // until it expires.
+            let (status, refused) = refused;
+            let gone = |message: String| {
+                if status == 401 {
+                    RenewError::Refused(message)
+                } else {
+                    RenewError::NeedsUser(message)
+                }
             };
             // Refused for good (max TTL, revoked): log in again silently where
             // Latchkey can (a remembered password without OTP, or the
@@ -532,9 +544,7 @@ impl Renewer for Avassa {
             let begun = match ctx.profile.login {
                 LoginKind::AvassaKubernetes => kubernetes_login(&login).await,
                 LoginKind::AvassaOidc => {
-                    return Err(RenewError::NeedsUser(format!(
-                        "{refused}; log in again through the browser"
-                    )))
+                    return Err(gone(format!("{refused}; log in again through the browser")))
                 }
                 _ => {
                     let password = ctx
@@ -543,7 +553,7 @@ impl Renewer for Avassa {
                         .await
                         .map_err(|e| RenewError::Transient(e.to_string()))?;
                     let Some(password) = password else {
-                        return Err(RenewError::NeedsUser(format!("{refused}; log in again")));
+                        return Err(gone(format!("{refused}; log in again")));
                     };
                     let input = LoginInput {
                         password: Some(password),
@@ -554,16 +564,14 @@ impl Renewer for Avassa {
             };
             match begun {
                 Ok(Begun::Issued(issued)) => Ok(issued),
-                Ok(Begun::NeedsOtp(_)) => Err(RenewError::NeedsUser(format!(
+                Ok(Begun::NeedsOtp(_)) => Err(gone(format!(
                     "{refused}; logging in again needs a one-time code"
                 ))),
-                Ok(Begun::Browser { .. } | Begun::Device { .. }) => Err(RenewError::NeedsUser(
-                    format!("{refused}; log in again through the browser"),
-                )),
+                Ok(Begun::Browser { .. } | Begun::Device { .. }) => {
+                    Err(gone(format!("{refused}; log in again through the browser")))
+                }
                 Err(Error::Unreachable(m)) => Err(RenewError::Transient(m)),
-                Err(e) => Err(RenewError::NeedsUser(format!(
-                    "{refused}; logging in again failed: {e}"
-                ))),
+                Err(e) => Err(gone(format!("{refused}; logging in again failed: {e}"))),
             }
         })
     }

@@ -236,24 +236,9 @@ impl GitHub {
         base: &str,
         response: &oauth2::basic::BasicTokenResponse,
     ) -> Result<IssuedToken> {
-        let token = response.access_token().secret().clone();
-        let expires_at = response
-            .expires_in()
-            .map(|d| ctx.now + Duration::seconds(d.as_secs() as i64));
-        let mut issued = IssuedToken::from_token(
-            TokenKind::Access,
-            Secret::new(token.clone()),
-            ctx.now,
-            expires_at,
-        );
-        issued.expires_at = expires_at;
-        issued.refresh = response
-            .refresh_token()
-            .map(|r| Secret::new(r.secret().clone()));
-        if let Some(scopes) = response.scopes() {
-            issued.scopes = scopes.iter().map(|s| s.to_string()).collect();
-        }
-        if let Ok((login, id)) = github_user(ctx.server, base, &token).await {
+        let mut issued = issued_from_response(ctx.now, response);
+        let token = response.access_token().secret();
+        if let Ok((login, id)) = github_user(ctx.server, base, token).await {
             issued.summary.insert("login".into(), Value::String(login));
             issued.summary.insert("user_id".into(), json!(id));
         }
@@ -411,7 +396,7 @@ impl GitHub {
         let base = github_base(ctx.server, ctx.profile.login, None);
         let fail = |e: Error| {
             if oauth::is_invalid_grant(&e) {
-                RenewError::NeedsUser(format!("{e}; log in again"))
+                RenewError::Refused(e.to_string())
             } else {
                 RenewError::Transient(e.to_string())
             }
@@ -437,11 +422,35 @@ impl GitHub {
             .request_async(&http)
             .await
             .map_err(|e| fail(token_error("GitHub's refresh", e)))?;
-        // Both old tokens are dead now (§1.7.3): store both new ones.
-        self.issued(&ctx.login_context(), &base, &response)
-            .await
-            .map_err(fail)
+        // Both old tokens are dead now (§1.7.3): the new ones go to the
+        // keyring before anything else happens, so no request to ask whose
+        // token it is (the renewal keeps what the old token said).
+        Ok(issued_from_response(ctx.now, &response))
     }
+}
+
+/// A GitHub token response as a stored token, as it came.
+fn issued_from_response(
+    now: time::OffsetDateTime,
+    response: &oauth2::basic::BasicTokenResponse,
+) -> IssuedToken {
+    let expires_at = response
+        .expires_in()
+        .map(|d| now + Duration::seconds(d.as_secs() as i64));
+    let mut issued = IssuedToken::from_token(
+        TokenKind::Access,
+        Secret::new(response.access_token().secret().clone()),
+        now,
+        expires_at,
+    );
+    issued.expires_at = expires_at;
+    issued.refresh = response
+        .refresh_token()
+        .map(|r| Secret::new(r.secret().clone()));
+    if let Some(scopes) = response.scopes() {
+        issued.scopes = scopes.iter().map(|s| s.to_string()).collect();
+    }
+    issued
 }
 
 /// `GET /user`: the login and id the token belongs to.

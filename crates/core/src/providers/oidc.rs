@@ -449,7 +449,7 @@ impl Oidc {
             Error::ServerRefused { .. } if !oauth::is_invalid_grant(&e) => {
                 RenewError::Transient(e.to_string())
             }
-            Error::ServerRefused { .. } => RenewError::NeedsUser(format!("{e}; log in again")),
+            Error::ServerRefused { .. } => RenewError::Refused(e.to_string()),
             other => RenewError::Transient(other.to_string()),
         };
         let meta = self
