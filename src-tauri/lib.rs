@@ -1,6 +1,8 @@
 //! The Latchkey app shell: window, tray, deep links, notifications and IPC.
 //! Decisions live in `latchkey_core`; this crate wires them to the desktop.
 
+#[cfg(test)]
+mod capabilities;
 mod clipboard;
 mod ipc;
 mod keyring;

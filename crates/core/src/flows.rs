@@ -6,6 +6,11 @@
 //!
 //! Completing a login consumes its [`PendingLogin`]: the PKCE verifier and the
 //! state cannot be used twice because the value is moved out of the hub.
+//!
+//! Only a redirect that is right in every way spends its login: one that comes
+//! to another address, names another issuer (RFC 9207), carries a parameter
+//! twice, or is oversized is refused and the login keeps waiting, so a forged
+//! redirect cannot end the user's real one.
 
 use crate::clock::SharedClock;
 use base64::Engine;
@@ -25,6 +30,10 @@ const SPENT_MEMORY: Duration = Duration::hours(1);
 /// The deep-link URL every browser login returns to.
 pub const DEEP_LINK_CALLBACK: &str = "latchkey://callback";
 
+/// The longest redirect URL taken. Codes, states and even a Quay token in the
+/// fragment are far shorter; the loopback listener reads no longer a request.
+pub const MAX_REDIRECT_LEN: usize = 16 * 1024;
+
 /// A login waiting for the browser to come back.
 #[derive(Debug)]
 pub struct PendingLogin {
@@ -36,6 +45,8 @@ pub struct PendingLogin {
     /// The PKCE verifier, if the flow uses one. Never leaves core.
     pub pkce_verifier: Option<crate::vault::Secret>,
     pub nonce: Option<String>,
+    /// The issuer the redirect must name if it names one (RFC 9207).
+    pub issuer: Option<String>,
 }
 
 /// A redirect accepted for a pending login: the login, consumed, and every
@@ -73,6 +84,14 @@ pub enum RedirectRefused {
          Start the login again"
     )]
     Expired(String),
+    #[error(
+        "this redirect says it comes from {0}, not from the provider the login went to \
+         (a mix-up attack, RFC 9207, or a misconfigured issuer); nothing was stored, and the \
+         login still waits for its provider's redirect"
+    )]
+    ForeignIssuer(String),
+    #[error("this redirect is malformed ({0}); nothing was stored")]
+    Malformed(String),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -162,12 +181,23 @@ impl RedirectHub {
             redirect_uri: redirect_uri.to_string(),
             pkce_verifier,
             nonce,
+            issuer: None,
         };
         let mut hub = self.state.lock().expect("hub lock");
         // One browser login per profile at a time: a new one replaces the old.
         hub.pending.retain(|_, p| p.profile_id != profile_id);
         hub.pending.insert(state.clone(), login);
         state
+    }
+
+    /// Names the issuer whose redirect the login with `state` waits for: a
+    /// redirect whose `iss` names another is refused without spending the
+    /// login (RFC 9207: the check comes before the code is used).
+    pub fn expect_issuer(&self, state: &str, issuer: &str) {
+        let mut hub = self.state.lock().expect("hub lock");
+        if let Some(login) = hub.pending.get_mut(state) {
+            login.issuer = Some(issuer.to_string());
+        }
     }
 
     /// Gives up a waiting login (the user pressed Cancel).
@@ -203,8 +233,14 @@ impl RedirectHub {
 
     /// Hands an incoming URL to the login waiting for it, or says why not.
     pub fn route(&self, raw: &str) -> Result<AcceptedRedirect, RedirectRefused> {
-        let url = Url::parse(raw.trim())
-            .map_err(|_| RedirectRefused::NotACallback("not a URL".into()))?;
+        let raw = raw.trim();
+        if raw.len() > MAX_REDIRECT_LEN {
+            return Err(RedirectRefused::Malformed(format!(
+                "{} bytes long, more than any login sends",
+                raw.len()
+            )));
+        }
+        let url = Url::parse(raw).map_err(|_| RedirectRefused::NotACallback("not a URL".into()))?;
         if !is_callback(&url) {
             return Err(RedirectRefused::NotACallback(format!(
                 "{}://{}{}",
@@ -213,7 +249,7 @@ impl RedirectHub {
                 url.path()
             )));
         }
-        let params = callback_params(&url);
+        let params = callback_params(&url)?;
         let state = params
             .get("state")
             .cloned()
@@ -236,14 +272,38 @@ impl RedirectHub {
                 .insert(state, (Spent::Expired(login.deadline), now));
             return Err(RedirectRefused::Expired(ago(now - login.deadline)));
         }
-        if !same_endpoint(&url, &login.redirect_uri) {
-            // Put it back: a URL for another endpoint must not burn a valid state.
+        // From here on a refusal puts the login back: a URL for another
+        // endpoint or from another issuer must not burn a valid state.
+        let refusal = if !same_endpoint(&url, &login.redirect_uri) {
+            Some(RedirectRefused::UnknownState)
+        } else {
+            match (&login.issuer, params.get("iss")) {
+                (Some(expected), Some(named)) if named != expected => {
+                    Some(RedirectRefused::ForeignIssuer(shown(named)))
+                }
+                _ => None,
+            }
+        };
+        if let Some(refused) = refusal {
             hub.pending.insert(state, login);
-            return Err(RedirectRefused::UnknownState);
+            return Err(refused);
         }
         hub.spent.insert(state, (Spent::Used, now));
         Ok(AcceptedRedirect { login, params })
     }
+}
+
+/// A value from a redirect, short enough to quote in a message.
+fn shown(value: &str) -> String {
+    let mut text: String = value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
+    if value.chars().count() > 100 {
+        text.push('…');
+    }
+    format!("'{text}'")
 }
 
 fn ago(d: Duration) -> String {
@@ -275,18 +335,39 @@ fn same_endpoint(url: &Url, expected: &str) -> bool {
 }
 
 /// Query parameters, then fragment parameters (Quay returns the token in the
-/// fragment and `state` in the query); the query wins on a clash.
-fn callback_params(url: &Url) -> BTreeMap<String, String> {
-    let mut params = BTreeMap::new();
-    if let Some(fragment) = url.fragment() {
-        for (k, v) in url::form_urlencoded::parse(fragment.as_bytes()) {
-            params.insert(k.into_owned(), v.into_owned());
+/// fragment and `state` in the query). A parameter given twice is refused
+/// (RFC 6749 §3.1: never more than once), in one part or with two values
+/// across query and fragment: which one counts would be a guess, and an
+/// attacker's appended `state` must not be the one that wins.
+fn callback_params(url: &Url) -> Result<BTreeMap<String, String>, RedirectRefused> {
+    fn pairs(text: &str) -> Result<BTreeMap<String, String>, RedirectRefused> {
+        let mut params = BTreeMap::new();
+        for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
+            if params.insert(k.to_string(), v.into_owned()).is_some() {
+                return Err(RedirectRefused::Malformed(format!(
+                    "its parameter {} appears more than once",
+                    shown(&k)
+                )));
+            }
+        }
+        Ok(params)
+    }
+    let mut params = pairs(url.query().unwrap_or_default())?;
+    for (k, v) in pairs(url.fragment().unwrap_or_default())? {
+        match params.get(&k) {
+            Some(q) if *q != v => {
+                return Err(RedirectRefused::Malformed(format!(
+                    "its parameter {} has one value in the query and another in the fragment",
+                    shown(&k)
+                )))
+            }
+            Some(_) => {}
+            None => {
+                params.insert(k, v);
+            }
         }
     }
-    for (k, v) in url.query_pairs() {
-        params.insert(k.into_owned(), v.into_owned());
-    }
-    params
+    Ok(params)
 }
 
 #[cfg(test)]
@@ -383,7 +464,7 @@ mod tests {
     }
 
     #[test]
-    fn fragment_parameters_are_read_and_query_state_wins() {
+    fn fragment_parameters_are_read_and_a_conflicting_fragment_state_is_refused() {
         let (hub, _) = hub();
         let state = hub.begin(
             4,
@@ -392,10 +473,70 @@ mod tests {
             None,
             None,
         );
-        let url = format!("http://127.0.0.1:1/cb?state={state}#access_token=tok&state=other");
+        let conflict = format!("http://127.0.0.1:1/cb?state={state}#access_token=tok&state=other");
+        let err = hub.route(&conflict).unwrap_err();
+        assert!(matches!(err, RedirectRefused::Malformed(_)), "{err}");
+        assert!(err.to_string().contains("'state'"), "{err}");
+        assert_eq!(hub.waiting(), [4], "the login still waits");
+        let url = format!("http://127.0.0.1:1/cb?state={state}#access_token=tok&state={state}");
         let ok = hub.route(&url).unwrap();
         assert_eq!(ok.param("access_token"), Some("tok"));
         assert_eq!(ok.param("state"), Some(state.as_str()));
+    }
+
+    #[test]
+    fn a_parameter_given_twice_is_refused_whichever_comes_first() {
+        let (hub, _) = hub();
+        let state = hub.begin(8, DEEP_LINK_CALLBACK, DEFAULT_LOGIN_DEADLINE, None, None);
+        for url in [
+            format!("latchkey://callback?state={state}&state=evil&code=c"),
+            format!("latchkey://callback?state=evil&state={state}&code=c"),
+            format!("latchkey://callback?state={state}&state={state}&code=c"),
+            format!("latchkey://callback?state={state}&code=c&code=d"),
+            format!("latchkey://callback?code=c#state={state}&state=x"),
+        ] {
+            let err = hub.route(&url).unwrap_err();
+            assert!(matches!(err, RedirectRefused::Malformed(_)), "{url}: {err}");
+        }
+        assert_eq!(hub.waiting(), [8]);
+        hub.route(&format!("latchkey://callback?state={state}&code=c"))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_foreign_issuer_is_refused_without_spending_the_login() {
+        let (hub, _) = hub();
+        let state = hub.begin(9, DEEP_LINK_CALLBACK, DEFAULT_LOGIN_DEADLINE, None, None);
+        hub.expect_issuer(&state, "https://id.example");
+        let err = hub
+            .route(&format!(
+                "latchkey://callback?state={state}&code=c&iss=https%3A%2F%2Fevil.example"
+            ))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            RedirectRefused::ForeignIssuer("'https://evil.example'".into())
+        );
+        assert!(err.to_string().contains("still waits"), "{err}");
+        let ok = hub
+            .route(&format!(
+                "latchkey://callback?state={state}&code=c&iss=https%3A%2F%2Fid.example"
+            ))
+            .unwrap();
+        assert_eq!(ok.login.issuer.as_deref(), Some("https://id.example"));
+    }
+
+    #[test]
+    fn an_oversized_redirect_is_refused_before_it_is_read() {
+        let (hub, _) = hub();
+        let state = hub.begin(2, DEEP_LINK_CALLBACK, DEFAULT_LOGIN_DEADLINE, None, None);
+        let huge = format!(
+            "latchkey://callback?state={state}&code={}",
+            "c".repeat(MAX_REDIRECT_LEN)
+        );
+        let err = hub.route(&huge).unwrap_err();
+        assert!(matches!(err, RedirectRefused::Malformed(_)), "{err}");
+        assert_eq!(hub.waiting(), [2]);
     }
 
     #[test]

@@ -205,14 +205,22 @@ async fn a_redirect_naming_another_issuer_is_refused_and_a_late_or_replayed_one_
     let encoded: String = url::form_urlencoded::byte_serialize(issuer.as_bytes()).collect();
     let mixed_up = location.replace(&encoded, "https%3A%2F%2Fevil.example");
     assert_ne!(mixed_up, location);
-    let accepted = w.core.redirects().route(&mixed_up).unwrap();
-    let err = w.core.finish_redirect(accepted).await.unwrap_err();
+    let err = w.core.redirects().route(&mixed_up).unwrap_err();
+    assert_eq!(
+        err,
+        RedirectRefused::ForeignIssuer("'https://evil.example'".into())
+    );
     assert!(err.to_string().contains("https://evil.example"), "{err}");
     assert_eq!(w.secret(id, SecretSlot::AccessToken).await, None);
+    // The refusal did not spend the login: the provider's own redirect ends it.
+    let accepted = w.core.redirects().route(&location).unwrap();
+    w.core.finish_redirect(accepted).await.unwrap();
+    let stored = w.secret(id, SecretSlot::AccessToken).await;
+    assert!(stored.is_some());
     assert_eq!(
         w.core.redirects().route(&location).unwrap_err(),
         RedirectRefused::AlreadyUsed,
-        "the state was spent by the refused attempt"
+        "and only once"
     );
 
     // A redirect after the deadline is refused too.
@@ -222,7 +230,11 @@ async fn a_redirect_naming_another_issuer_is_refused_and_a_late_or_replayed_one_
         w.core.redirects().route(&late).unwrap_err(),
         RedirectRefused::Expired(_)
     ));
-    assert_eq!(w.secret(id, SecretSlot::AccessToken).await, None);
+    assert_eq!(
+        w.secret(id, SecretSlot::AccessToken).await,
+        stored,
+        "the late redirect stored nothing"
+    );
 }
 
 #[tokio::test]

@@ -159,6 +159,7 @@ impl Oidc {
             .redirect_uri
             .ok_or_else(|| Error::Internal("a browser login without a redirect URI".into()))?
             .to_string();
+        let expected_issuer = meta.issuer().as_str().to_string();
         let client = CoreClient::from_provider_metadata(meta, ClientId::new(client_id), None)
             .set_redirect_uri(
                 RedirectUrl::new(redirect_uri.clone())
@@ -173,6 +174,9 @@ impl Oidc {
             Some(Secret::new(verifier.secret().clone())),
             Some(nonce.secret().clone()),
         );
+        // RFC 9207: a redirect naming another issuer is refused before it
+        // can spend this login (see `flows`).
+        ctx.redirects.expect_issuer(&state, &expected_issuer);
         let mut request = client
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
