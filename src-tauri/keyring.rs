@@ -37,12 +37,19 @@ pub fn start(app: &AppHandle) {
     });
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
+        let mut shown: Option<String> = None;
         while changes.changed().await.is_ok() {
             let status = changes.borrow_and_update().clone();
+            let problem = status.problem().map(str::to_string);
             let _ = KeyringChanged(status).emit(&app);
-            // The page of today reloads `app_info` on this, so its banner
-            // follows the verdict even where it does not listen for the above.
-            let _ = DataChanged.emit(&app);
+            // The page reloads `app_info` on this, so its banner follows the
+            // verdict even where it does not listen for the above; only when
+            // the banner would change (not for "checking" becoming "ok"),
+            // as a reload re-renders the lists under the user's pointer.
+            if problem != shown {
+                shown = problem;
+                let _ = DataChanged.emit(&app);
+            }
         }
     });
 }
