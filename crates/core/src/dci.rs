@@ -816,6 +816,13 @@ fn message(body: &str) -> String {
 
 /// A refusal in words that say what to do (protocols §5 item 19).
 fn refused(answer: &Answer, access_key: &str, url: &str, now: OffsetDateTime) -> Error {
+    let own_words = serde_json::from_str::<Value>(&answer.body)
+        .ok()
+        .is_some_and(|v| v.get("message").is_some());
+    if !own_words && (answer.status >= 500 || http::is_html(&answer.body)) {
+        // A proxy's page, or a crashed server's: not DCI's.
+        return http::not_an_answer(url, answer.status, &answer.body);
+    }
     let msg = message(&answer.body);
     let lower = msg.to_lowercase();
     let (field, text) = if lower.contains("signature is expired") {
@@ -923,7 +930,13 @@ pub async fn identity(
             answer.url
         ),
     };
-    let v: Value = serde_json::from_str(&answer.body).map_err(|e| not_dci(e.to_string()))?;
+    let v: Value = serde_json::from_str(&answer.body).map_err(|e| {
+        not_dci(if e.is_eof() {
+            format!("its answer is cut short: {e}")
+        } else {
+            format!("its answer is not JSON: {e}")
+        })
+    })?;
     let id = match v.get("identity") {
         Some(id @ Value::Object(_)) => id.clone(),
         _ => return Err(not_dci("no \"identity\" in the answer".into())),

@@ -9,13 +9,15 @@ use oauth2::{ErrorResponse, HttpRequest, HttpResponse, RequestTokenError};
 use std::future::Future;
 use std::pin::Pin;
 
-/// A transport failure inside an OAuth request.
+/// A failure inside an OAuth request that is not an OAuth answer: the
+/// network, the TLS setup, or an answer that is no answer (an HTML error
+/// page, a body too large), already in words that say what to do.
 #[derive(Debug)]
-pub struct Transport(pub String);
+pub struct Transport(pub Error);
 
 impl std::fmt::Display for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        self.0.fmt(f)
     }
 }
 
@@ -38,16 +40,28 @@ pub fn http_client(server: &Server) -> Result<impl Fn(HttpRequest) -> HttpFuture
             for (name, value) in &parts.headers {
                 req = req.header(name, value);
             }
+            let url = parts.uri.to_string();
             let res = req
                 .send()
                 .await
-                .map_err(|e| Transport(crate::http::transport_error(&server, &e).to_string()))?;
+                .map_err(|e| Transport(crate::http::transport_error(&server, &e)))?;
             let status = res.status();
             let headers = res.headers().clone();
-            let body = res
-                .bytes()
+            let body = crate::http::read_body(&server, res)
                 .await
-                .map_err(|e| Transport(crate::http::transport_error(&server, &e).to_string()))?;
+                .map_err(Transport)?;
+            // An error status whose body is not JSON is no OAuth error
+            // response (RFC 6749 §5.2) but a proxy's or a crashed server's
+            // page: say so, rather than that OAuth's JSON did not parse.
+            if (status.is_client_error() || status.is_server_error())
+                && serde_json::from_slice::<serde_json::Value>(&body).is_err()
+            {
+                return Err(Transport(crate::http::not_an_answer(
+                    &url,
+                    status.as_u16(),
+                    &String::from_utf8_lossy(&body),
+                )));
+            }
             // GitHub answers token errors (and the device flow's "pending")
             // with HTTP 200 (protocols §1.7.2): make them the 400 that OAuth
             // clients expect, so they are read as errors, not as tokens.
@@ -62,7 +76,7 @@ pub fn http_client(server: &Server) -> Result<impl Fn(HttpRequest) -> HttpFuture
             }
             builder
                 .body(body.to_vec())
-                .map_err(|e| Transport(e.to_string()))
+                .map_err(|e| Transport(Error::Internal(e.to_string())))
         })
     })
 }
@@ -91,28 +105,45 @@ pub fn token_error<T: ErrorResponse + 'static>(
                     }
                 })
                 .unwrap_or_else(|| resp.to_string());
+            let code = serde_json::to_value(&resp)
+                .ok()
+                .and_then(|v| v.get("error")?.as_str().map(str::to_string))
+                .unwrap_or_default();
+            // RFC 6749 §5.2 and OpenID Connect: the server's own trouble.
+            let hint = match code.as_str() {
+                "temporarily_unavailable" | "server_error" => "; try again later",
+                _ => "",
+            };
             Error::ServerRefused {
                 status: None,
                 field: None,
-                message: format!("{what} refused: {text}"),
+                message: format!("{what} refused: {text}{hint}"),
             }
         }
-        RequestTokenError::Request(t) => Error::Unreachable(t.0),
-        RequestTokenError::Parse(e, body) => Error::ServerRefused {
-            status: None,
-            field: None,
-            message: format!(
-                "{what}: the answer is not what OAuth expects ({e}): {}",
-                String::from_utf8_lossy(&body)
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-            ),
-        },
+        RequestTokenError::Request(t) => t.0,
+        RequestTokenError::Parse(e, body) => {
+            let detail = e.to_string();
+            let how = if detail.contains("missing field `access_token`") {
+                "it came without an access token"
+            } else {
+                match serde_json::from_slice::<serde_json::Value>(&body) {
+                    Err(j) if j.is_eof() => "it is cut short",
+                    Err(_) => "it is not JSON",
+                    Ok(_) => "it is not a token answer",
+                }
+            };
+            Error::ServerRefused {
+                status: None,
+                field: None,
+                message: format!(
+                    "{what}: the answer is not what OAuth expects ({how}: {detail}); try again later, and if it keeps happening check the server's URL"
+                ),
+            }
+        }
         RequestTokenError::Other(m) => Error::ServerRefused {
             status: None,
             field: None,
-            message: format!("{what}: {m}"),
+            message: format!("{what}: {m}; try again later"),
         },
     }
 }

@@ -3,14 +3,16 @@
 //! their `/api/v1/...` paths do not collide. Tests start it in-process on
 //! `127.0.0.1:0`; people run `latchkey-sandbox` to try the app offline.
 
-use axum::{routing::get, Router};
+use axum::{middleware, routing::get, Router};
 use latchkey_core::clock::SharedClock;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub mod avassa;
+pub mod control;
 pub mod dci;
+pub mod faults;
 pub mod github;
 pub mod kontinuous;
 pub mod oidc;
@@ -40,6 +42,8 @@ pub struct States {
     pub auth0: oidc::Oidc,
     pub dci: dci::Dci,
     pub quay: quay::Quay,
+    /// The fault switches and request counts of every route.
+    pub faults: faults::Faults,
 }
 
 impl States {
@@ -63,21 +67,28 @@ impl States {
             )
             .with_github(github.clone()),
             quay: quay::Quay::new(clock, format!("{base_url}/quay")),
+            faults: faults::Faults::default(),
         }
     }
 }
 
-/// Every protocol's routes, each under its prefix.
+/// Every protocol's routes, each under its prefix, behind the fault
+/// switches; and the control API under `/_sandbox`, beside them.
 pub fn router(states: States) -> Router {
     Router::new()
         .route("/", get(|| async { PROTOCOLS.join("\n") + "\n" }))
-        .nest("/kontinuous", kontinuous::router(states.kontinuous))
-        .nest("/github", github::router(states.github))
-        .nest("/auth0", oidc::router(states.auth0))
-        .nest("/oidc", oidc::router(states.oidc))
-        .nest("/quay", quay::router(states.quay))
-        .nest("/avassa", avassa::router(states.avassa))
-        .nest("/dci", dci::router(states.dci))
+        .nest("/kontinuous", kontinuous::router(states.kontinuous.clone()))
+        .nest("/github", github::router(states.github.clone()))
+        .nest("/auth0", oidc::router(states.auth0.clone()))
+        .nest("/oidc", oidc::router(states.oidc.clone()))
+        .nest("/quay", quay::router(states.quay.clone()))
+        .nest("/avassa", avassa::router(states.avassa.clone()))
+        .nest("/dci", dci::router(states.dci.clone()))
+        .layer(middleware::from_fn_with_state(
+            states.faults.clone(),
+            faults::inject,
+        ))
+        .nest("/_sandbox", control::router(states))
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -97,10 +108,14 @@ impl Sandbox {
     /// Serves with `clock` as "now" for every expiry and one-time code, so a
     /// test moves the sandbox's time together with Latchkey's.
     pub async fn start_with_clock(port: u16, clock: SharedClock) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-        let addr = listener.local_addr()?;
+        let tcp = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = tcp.local_addr()?;
         let states = States::new(clock, &format!("http://{addr}"));
-        let app = router(states.clone());
+        let app = router(states.clone()).into_make_service_with_connect_info::<faults::Peer>();
+        let listener = faults::FaultListener {
+            tcp,
+            faults: states.faults.clone(),
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -149,6 +164,11 @@ impl Sandbox {
     /// Quay's controls (whitelist, throttling, what it holds).
     pub fn quay(&self) -> &quay::Quay {
         &self.states.quay
+    }
+
+    /// The fault switches and request counts of every route.
+    pub fn faults(&self) -> &faults::Faults {
+        &self.states.faults
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -268,6 +268,21 @@ struct RefreshRecord {
     /// Exchanged once already; presenting it again is reuse.
     rotated: bool,
     revoked: bool,
+    /// The access token issued in the same answer.
+    access: String,
+}
+
+/// Where a refresh token stands at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshState {
+    /// The one to present next.
+    Current,
+    /// Exchanged already: presenting it again revokes the grant.
+    Rotated,
+    /// Revoked, with its grant or alone.
+    Revoked,
+    /// Never issued here.
+    Unknown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -699,6 +714,28 @@ impl Oidc {
         })
     }
 
+    /// Where `refresh_token` stands: current, rotated away, revoked or
+    /// unknown (the crash test asks this of what a killed process left).
+    pub fn refresh_state(&self, refresh_token: &str) -> RefreshState {
+        let s = self.lock();
+        match s.refresh.get(refresh_token) {
+            None => RefreshState::Unknown,
+            Some(r) if r.revoked || s.grants.get(&r.grant).is_none_or(|g| g.revoked) => {
+                RefreshState::Revoked
+            }
+            Some(r) if r.rotated => RefreshState::Rotated,
+            Some(_) => RefreshState::Current,
+        }
+    }
+
+    /// Whether `access_token` came in the same answer as `refresh_token`.
+    pub fn issued_together(&self, access_token: &str, refresh_token: &str) -> bool {
+        self.lock()
+            .refresh
+            .get(refresh_token)
+            .is_some_and(|r| r.access == access_token)
+    }
+
     /// Refresh-token grant requests so far (answered or refused).
     pub fn refreshes(&self) -> u32 {
         self.lock().refreshes
@@ -1060,6 +1097,7 @@ impl Oidc {
                     grant: grant_id.to_string(),
                     rotated: false,
                     revoked: false,
+                    access: access_token.clone(),
                 },
             );
             body["refresh_token"] = json!(refresh_token);

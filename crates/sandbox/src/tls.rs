@@ -8,6 +8,7 @@
 //! stack Latchkey's HTTP client uses on Linux. Their validity follows the wall
 //! clock (TLS libraries check it), not the sandbox's [`SharedClock`].
 
+use crate::faults::{FaultStream, Faults, Peer, TlsFault};
 use crate::{avassa, router, States};
 use latchkey_core::clock::SharedClock;
 use openssl::asn1::{Asn1Integer, Asn1Time};
@@ -25,7 +26,7 @@ use openssl::x509::{X509Builder, X509Name, X509NameBuilder, X509NameRef, X509};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tokio_native_tls::{native_tls, TlsAcceptor, TlsStream};
@@ -53,17 +54,39 @@ impl TlsSandbox {
     /// addresses or DNS names), e.g. another host's name to test that a
     /// client refuses a certificate that is not for the host it connects to.
     pub async fn start_with_names(clock: SharedClock, names: &[&str]) -> io::Result<Self> {
-        let (ca_pem, identity) = issue(names).map_err(io::Error::other)?;
-        let acceptor = native_tls::TlsAcceptor::new(identity).map_err(io::Error::other)?;
+        let ca = Ca::new().map_err(io::Error::other)?;
+        let pems = ca
+            .issue(names, Validity::Current)
+            .map_err(io::Error::other)?;
+        let acceptor = |pems: &IssuedPems| -> io::Result<TlsAcceptor> {
+            let identity =
+                native_tls::Identity::from_pkcs8(pems.cert.as_bytes(), pems.key.as_bytes())
+                    .map_err(io::Error::other)?;
+            Ok(TlsAcceptor::from(
+                native_tls::TlsAcceptor::new(identity).map_err(io::Error::other)?,
+            ))
+        };
+        // What a TLS fault presents instead: another CA's certificate, and
+        // one of its own CA's that expired yesterday.
+        let untrusted = issue_pem(names).map_err(io::Error::other)?;
+        let expired = ca
+            .issue(names, Validity::Expired)
+            .map_err(io::Error::other)?;
         let tcp = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = tcp.local_addr()?;
         let states = States::new(clock, &format!("https://{addr}"));
-        let app = router(states.clone());
+        let app = router(states.clone()).into_make_service_with_connect_info::<Peer>();
         let listener = TlsListener {
             tcp,
-            acceptor: TlsAcceptor::from(acceptor),
+            acceptors: Acceptors {
+                valid: acceptor(&pems)?,
+                untrusted: acceptor(&untrusted)?,
+                expired: acceptor(&expired)?,
+            },
+            faults: states.faults.clone(),
             handshakes: JoinSet::new(),
         };
+        let ca_pem = pems.ca;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -89,6 +112,16 @@ impl TlsSandbox {
     /// The Avassa server's controls (seal, TTLs, one-time codes).
     pub fn avassa(&self) -> &avassa::Avassa {
         &self.states.avassa
+    }
+
+    /// Every protocol's state, as [`crate::Sandbox`] gives it one by one.
+    pub fn states(&self) -> &States {
+        &self.states
+    }
+
+    /// The fault switches of every route, and of the TLS handshake.
+    pub fn faults(&self) -> &Faults {
+        &self.states.faults
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -129,14 +162,28 @@ impl Drop for TlsSandbox {
 /// certificate (the point of these tests) or stalls holds up no one else.
 struct TlsListener {
     tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    handshakes: JoinSet<Option<(TlsStream<TcpStream>, SocketAddr)>>,
+    acceptors: Acceptors,
+    faults: Faults,
+    handshakes: JoinSet<Option<(TlsStream<FaultStream>, SocketAddr)>>,
+}
+
+/// The certificate the sandbox presents, and those a [`TlsFault`] presents.
+struct Acceptors {
+    valid: TlsAcceptor,
+    untrusted: TlsAcceptor,
+    expired: TlsAcceptor,
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
 }
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = TlsStream<FaultStream>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -144,9 +191,14 @@ impl axum::serve::Listener for TlsListener {
             tokio::select! {
                 accepted = self.tcp.accept() => match accepted {
                     Ok((tcp, addr)) => {
-                        let acceptor = self.acceptor.clone();
+                        let acceptor = match self.faults.tls() {
+                            None => self.acceptors.valid.clone(),
+                            Some(TlsFault::Untrusted) => self.acceptors.untrusted.clone(),
+                            Some(TlsFault::Expired) => self.acceptors.expired.clone(),
+                        };
+                        let stream = FaultStream::new(tcp, addr, self.faults.clone());
                         self.handshakes.spawn(async move {
-                            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                                 Ok(Ok(tls)) => Some((tls, addr)),
                                 _ => None,
                             }
@@ -170,14 +222,15 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
-/// A fresh CA and a server identity it issued for `names`: the CA's PEM and
-/// the identity to serve.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-fn issue(names: &[&str]) -> Result<(String, native_tls::Identity), BoxError> {
-    let pems = issue_pem(names)?;
-    let identity = native_tls::Identity::from_pkcs8(pems.cert.as_bytes(), pems.key.as_bytes())?;
-    Ok((pems.ca, identity))
+/// When a certificate is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Validity {
+    /// From a day ago for 30 days.
+    Current,
+    /// From 31 days ago until yesterday.
+    Expired,
 }
 
 /// A throwaway CA and a server certificate it issued, in PEM, for serving
@@ -194,58 +247,77 @@ pub struct IssuedPems {
 /// Makes a fresh CA and a server certificate for `names` (IP addresses or
 /// DNS names).
 pub fn issue_pem(names: &[&str]) -> Result<IssuedPems, BoxError> {
-    let ca_key = key()?;
-    let ca_name = name("Latchkey sandbox test CA")?;
-    let mut ca = certificate(&ca_name, &ca_name, &ca_key)?;
-    ca.append_extension(BasicConstraints::new().critical().ca().build()?)?;
-    ca.append_extension(
-        KeyUsage::new()
-            .critical()
-            .key_cert_sign()
-            .crl_sign()
-            .build()?,
-    )?;
-    let ski = SubjectKeyIdentifier::new().build(&ca.x509v3_context(None, None))?;
-    ca.append_extension(ski)?;
-    ca.sign(&ca_key, MessageDigest::sha256())?;
-    let ca = ca.build();
+    let ca = Ca::new()?;
+    ca.issue(names, Validity::Current)
+}
 
-    let leaf_key = key()?;
-    let leaf_name = name(names.first().copied().unwrap_or("sandbox"))?;
-    let mut leaf = certificate(&leaf_name, ca.subject_name(), &leaf_key)?;
-    leaf.append_extension(BasicConstraints::new().critical().build()?)?;
-    leaf.append_extension(
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .key_encipherment()
-            .build()?,
-    )?;
-    leaf.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
-    let mut san = SubjectAlternativeName::new();
-    for n in names {
-        if n.parse::<IpAddr>().is_ok() {
-            san.ip(n);
-        } else {
-            san.dns(n);
-        }
+/// A throwaway certificate authority.
+struct Ca {
+    cert: X509,
+    key: PKey<Private>,
+}
+
+impl Ca {
+    fn new() -> Result<Self, BoxError> {
+        let key = key()?;
+        let ca_name = name("Latchkey sandbox test CA")?;
+        let mut ca = certificate(&ca_name, &ca_name, &key, Validity::Current)?;
+        ca.append_extension(BasicConstraints::new().critical().ca().build()?)?;
+        ca.append_extension(
+            KeyUsage::new()
+                .critical()
+                .key_cert_sign()
+                .crl_sign()
+                .build()?,
+        )?;
+        let ski = SubjectKeyIdentifier::new().build(&ca.x509v3_context(None, None))?;
+        ca.append_extension(ski)?;
+        ca.sign(&key, MessageDigest::sha256())?;
+        Ok(Self {
+            cert: ca.build(),
+            key,
+        })
     }
-    let san = san.build(&leaf.x509v3_context(Some(&ca), None))?;
-    leaf.append_extension(san)?;
-    let ski = SubjectKeyIdentifier::new().build(&leaf.x509v3_context(Some(&ca), None))?;
-    leaf.append_extension(ski)?;
-    let aki = AuthorityKeyIdentifier::new()
-        .keyid(true)
-        .build(&leaf.x509v3_context(Some(&ca), None))?;
-    leaf.append_extension(aki)?;
-    leaf.sign(&ca_key, MessageDigest::sha256())?;
-    let leaf = leaf.build();
 
-    Ok(IssuedPems {
-        ca: String::from_utf8(ca.to_pem()?)?,
-        cert: String::from_utf8(leaf.to_pem()?)?,
-        key: String::from_utf8(leaf_key.private_key_to_pem_pkcs8()?)?,
-    })
+    /// A server certificate for `names`, valid as `validity` says.
+    fn issue(&self, names: &[&str], validity: Validity) -> Result<IssuedPems, BoxError> {
+        let ca = &self.cert;
+        let leaf_key = key()?;
+        let leaf_name = name(names.first().copied().unwrap_or("sandbox"))?;
+        let mut leaf = certificate(&leaf_name, ca.subject_name(), &leaf_key, validity)?;
+        leaf.append_extension(BasicConstraints::new().critical().build()?)?;
+        leaf.append_extension(
+            KeyUsage::new()
+                .critical()
+                .digital_signature()
+                .key_encipherment()
+                .build()?,
+        )?;
+        leaf.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
+        let mut san = SubjectAlternativeName::new();
+        for n in names {
+            if n.parse::<IpAddr>().is_ok() {
+                san.ip(n);
+            } else {
+                san.dns(n);
+            }
+        }
+        let san = san.build(&leaf.x509v3_context(Some(ca), None))?;
+        leaf.append_extension(san)?;
+        let ski = SubjectKeyIdentifier::new().build(&leaf.x509v3_context(Some(ca), None))?;
+        leaf.append_extension(ski)?;
+        let aki = AuthorityKeyIdentifier::new()
+            .keyid(true)
+            .build(&leaf.x509v3_context(Some(ca), None))?;
+        leaf.append_extension(aki)?;
+        leaf.sign(&self.key, MessageDigest::sha256())?;
+        let leaf = leaf.build();
+        Ok(IssuedPems {
+            ca: String::from_utf8(ca.to_pem()?)?,
+            cert: String::from_utf8(leaf.to_pem()?)?,
+            key: String::from_utf8(leaf_key.private_key_to_pem_pkcs8()?)?,
+        })
+    }
 }
 
 fn key() -> Result<PKey<Private>, ErrorStack> {
@@ -259,12 +331,13 @@ fn name(common_name: &str) -> Result<X509Name, ErrorStack> {
     Ok(name.build())
 }
 
-/// A v3 certificate for `key`, valid from a day ago for 30 days of wall-clock
-/// time, with a random serial; extensions and signature left to the caller.
+/// A v3 certificate for `key`, valid for `validity` in wall-clock time, with
+/// a random serial; extensions and signature left to the caller.
 fn certificate(
     subject: &X509NameRef,
     issuer: &X509NameRef,
     key: &PKey<Private>,
+    validity: Validity,
 ) -> Result<X509Builder, Box<dyn std::error::Error + Send + Sync>> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
     let mut b = X509::builder()?;
@@ -276,8 +349,12 @@ fn certificate(
     b.set_subject_name(subject)?;
     b.set_issuer_name(issuer)?;
     b.set_pubkey(key)?;
-    let not_before = Asn1Time::from_unix((now - 86_400) as _)?;
-    let not_after = Asn1Time::from_unix((now + 30 * 86_400) as _)?;
+    let (from, until) = match validity {
+        Validity::Current => (now - 86_400, now + 30 * 86_400),
+        Validity::Expired => (now - 31 * 86_400, now - 86_400),
+    };
+    let not_before = Asn1Time::from_unix(from as _)?;
+    let not_after = Asn1Time::from_unix(until as _)?;
     b.set_not_before(&not_before)?;
     b.set_not_after(&not_after)?;
     Ok(b)

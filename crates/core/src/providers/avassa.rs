@@ -88,7 +88,7 @@ impl TokenResponse {
 }
 
 /// The server's own words from `{"errors":[{"error-message": ...}]}`, or the
-/// body as text.
+/// body as text (an HTML page named as such).
 fn error_message(body: &str) -> String {
     serde_json::from_str::<Value>(body)
         .ok()
@@ -103,10 +103,20 @@ fn error_message(body: &str) -> String {
             let t = body.trim();
             if t.is_empty() {
                 "no message".into()
+            } else if http::is_html(t) {
+                "an HTML error page".into()
             } else {
-                t.chars().take(300).collect()
+                http::excerpt(t)
             }
         })
+}
+
+/// An answer that is Avassa's own JSON error, not a proxy's page: only that
+/// can say the strongbox is sealed.
+fn is_api_error(body: &str) -> bool {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("errors").is_some())
 }
 
 fn asks_for_otp(message: &str) -> bool {
@@ -141,28 +151,44 @@ async fn post(
 }
 
 /// A 200's body, read as a token response.
-fn token_response(text: &str) -> Result<TokenResponse> {
+fn token_response(server: &Server, text: &str) -> Result<TokenResponse> {
     serde_json::from_str(text).map_err(|e| Error::ServerRefused {
         status: Some(200),
         field: None,
-        message: format!("the server's answer is not a token response: {e}"),
+        message: http::not_json(&server.url, "the token answer", &e),
     })
 }
 
 /// A 200 to a login that carries no token.
-fn no_token() -> Error {
+fn no_token(server: &Server) -> Error {
     Error::ServerRefused {
         status: Some(200),
         field: None,
-        message: "the server answered without a token".into(),
+        message: format!(
+            "{} answered without a token; try again, and if it keeps happening check that the URL of server '{}' is the Avassa API",
+            server.url, server.name
+        ),
     }
 }
 
-/// Any answer a caller has no better words for: the vault is sealed (503),
-/// or the server's own message.
+/// Any answer a caller has no better words for: a proxy's page, the vault
+/// sealed (Avassa's own 503), or the server's own message.
 fn refused(server: &Server, status: u16, text: &str) -> Error {
+    if !is_api_error(text) && (status >= 500 || http::is_html(text)) {
+        return http::not_an_answer(&server.url, status, text);
+    }
     match status {
         503 => sealed(server, &error_message(text)),
+        other if other >= 500 => Error::ServerRefused {
+            status: Some(other),
+            field: None,
+            message: format!(
+                "{} failed ({}): {}; try again later",
+                server.url,
+                http::status_text(other),
+                error_message(text)
+            ),
+        },
         other => Error::ServerRefused {
             status: Some(other),
             field: None,
@@ -189,7 +215,7 @@ async fn password_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Be
     let (status, text) = post(ctx.server, "/v1/login", None, body).await?;
     match status {
         200 => {
-            let resp = token_response(&text)?;
+            let resp = token_response(ctx.server, &text)?;
             let totp = resp.totp_required;
             match resp.issued(ctx.now, ctx.tenant, Some(username)) {
                 Some(issued) => Ok(Begun::Issued(issued)),
@@ -202,10 +228,10 @@ async fn password_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Be
                     message: "the one-time code was not accepted; check the code and try again"
                         .into(),
                 }),
-                None => Err(no_token()),
+                None => Err(no_token(ctx.server)),
             }
         }
-        401 => {
+        401 if is_api_error(&text) || !http::is_html(&text) => {
             let message = error_message(&text);
             match (asks_for_otp(&message), input.otp.is_some()) {
                 (true, false) => Ok(Begun::NeedsOtp(message)),
@@ -251,26 +277,19 @@ async fn oidc_login(ctx: &LoginContext<'_>) -> Result<Begun> {
     let (status, text) = post(ctx.server, "/v1/oidc-login", None, body).await?;
     match status {
         200 => {}
-        503 => return Err(sealed(ctx.server, &error_message(&text))),
-        404 => {
+        404 if is_api_error(&text) => {
             return Err(Error::ServerRefused {
                 status: Some(404),
                 field: Some("tenant"),
                 message: error_message(&text),
             })
         }
-        other => {
-            return Err(Error::ServerRefused {
-                status: Some(other),
-                field: None,
-                message: error_message(&text),
-            })
-        }
+        other => return Err(refused(ctx.server, other, &text)),
     }
     let v: Value = serde_json::from_str(&text).map_err(|e| Error::ServerRefused {
         status: Some(200),
         field: None,
-        message: format!("the OIDC answer is not JSON: {e}"),
+        message: http::not_json(&ctx.server.url, "the OIDC login answer", &e),
     })?;
     let raw = [
         "url",
@@ -284,7 +303,11 @@ async fn oidc_login(ctx: &LoginContext<'_>) -> Result<Begun> {
     .ok_or_else(|| Error::ServerRefused {
         status: Some(200),
         field: None,
-        message: "the OIDC answer names no URL to open".into(),
+        message: format!(
+            "the OIDC login answer of {} names no URL to open; try again, and if it keeps happening check that OIDC is set up for tenant '{}'",
+            ctx.server.url,
+            ctx.tenant.unwrap_or("-")
+        ),
     })?;
     let base = url::Url::parse(&format!("{}/", ctx.server.url))
         .map_err(|e| Error::Internal(format!("server URL: {e}")))?;
@@ -348,8 +371,9 @@ async fn oidc_finish(ctx: &LoginContext<'_>, redirect: &AcceptedRedirect) -> Res
     let (status, text) = post(ctx.server, "/v1/oidc-callback", None, body).await?;
     match status {
         200 => {
-            let resp = token_response(&text)?;
-            resp.issued(ctx.now, ctx.tenant, None).ok_or_else(no_token)
+            let resp = token_response(ctx.server, &text)?;
+            resp.issued(ctx.now, ctx.tenant, None)
+                .ok_or_else(|| no_token(ctx.server))
         }
         other => Err(refused(ctx.server, other, &text)),
     }
@@ -373,11 +397,11 @@ async fn kubernetes_login(ctx: &LoginContext<'_>) -> Result<Begun> {
     let (status, text) = post(ctx.server, "/v1/kubernetes-login", None, body).await?;
     match status {
         200 => {
-            let resp = token_response(&text)?;
+            let resp = token_response(ctx.server, &text)?;
             let who = s.service.as_deref();
             resp.issued(ctx.now, ctx.tenant, who)
                 .map(Begun::Issued)
-                .ok_or_else(no_token)
+                .ok_or_else(|| no_token(ctx.server))
         }
         other => Err(refused(ctx.server, other, &text)),
     }
@@ -496,8 +520,10 @@ impl Renewer for Avassa {
             {
                 Ok((200, text)) => {
                     let resp: TokenResponse = serde_json::from_str(&text).map_err(|e| {
-                        RenewError::Transient(format!(
-                            "the refresh answer is not a token response: {e}"
+                        RenewError::Transient(http::not_json(
+                            &ctx.server.url,
+                            "the refresh answer",
+                            &e,
                         ))
                     })?;
                     let who = ctx.profile.settings.username.as_deref().or(ctx
@@ -506,20 +532,22 @@ impl Renewer for Avassa {
                         .service
                         .as_deref());
                     return resp.issued(ctx.now, tenant, who).ok_or_else(|| {
-                        RenewError::Transient("the refresh answer carries no token".into())
+                        RenewError::Transient(format!(
+                            "the refresh answer of {} carries no token",
+                            ctx.server.url
+                        ))
                     });
                 }
-                Ok((503, text)) => {
+                Ok((503, text)) if is_api_error(&text) => {
                     return Err(RenewError::Transient(format!(
                         "the strongbox is sealed: {}",
                         error_message(&text)
                     )))
                 }
-                Ok((status, text)) if status >= 500 => {
-                    return Err(RenewError::Transient(format!(
-                        "the server failed ({status}): {}",
-                        error_message(&text)
-                    )))
+                Ok((status, text)) if status >= 500 || http::is_html(&text) => {
+                    return Err(RenewError::Transient(
+                        refused(ctx.server, status, &text).to_string(),
+                    ))
                 }
                 Ok((status, text)) => (status, error_message(&text)),
                 Err(Error::Unreachable(m)) => return Err(RenewError::Transient(m)),

@@ -266,8 +266,9 @@ impl GitHub {
         };
         let client = crate::http::client_for(ctx.server)?;
         for path in paths {
+            let endpoint = format!("{url}{path}");
             let request = client
-                .post(format!("{url}{path}"))
+                .post(&endpoint)
                 .query(&[("code", code), ("state", state)])
                 .header("Content-Type", "application/json");
             let crate::http::Answer { status, text, .. } =
@@ -276,10 +277,13 @@ impl GitHub {
                 continue;
             }
             if status != 200 {
-                let message = serde_json::from_str::<Value>(&text)
+                let own_words = serde_json::from_str::<Value>(&text)
                     .ok()
-                    .and_then(|v| v.get("Message").and_then(Value::as_str).map(str::to_string))
-                    .unwrap_or_else(|| text.trim().chars().take(200).collect());
+                    .and_then(|v| v.get("Message").and_then(Value::as_str).map(str::to_string));
+                let Some(message) = own_words else {
+                    // A proxy's page, or a crashed server's: not Kontinuous'.
+                    return Err(crate::http::not_an_answer(&endpoint, status, &text));
+                };
                 let hint = if message == "Access Token is empty" {
                     "; GitHub refused the code (used or expired): log in again"
                 } else {
@@ -298,15 +302,18 @@ impl GitHub {
             let v: Value = serde_json::from_str(&text).map_err(|e| Error::ServerRefused {
                 status: Some(200),
                 field: None,
-                message: format!("Kontinuous' answer is not JSON: {e}"),
+                message: crate::http::not_json(&endpoint, "Kontinuous' login answer", &e),
             })?;
             let jwt = v
                 .get("jwt")
                 .and_then(Value::as_str)
+                .filter(|j| !j.is_empty())
                 .ok_or_else(|| Error::ServerRefused {
                     status: Some(200),
                     field: None,
-                    message: "Kontinuous answered without a jwt".into(),
+                    message: format!(
+                        "Kontinuous ({url}) answered the login without a jwt; try again, and if it keeps happening check that the server's URL is the Kontinuous API"
+                    ),
                 })?;
             // §1.3: no exp; the GitHub token inside makes it a secret.
             let mut issued =
@@ -356,7 +363,8 @@ pub(crate) async fn kontinuous_pipelines(
         .await
         .map_err(|e| crate::http::transport_error(ctx.server, &e))?;
     let status = res.status().as_u16();
-    let text = res.text().await.unwrap_or_default();
+    let body = crate::http::read_body(ctx.server, res).await?;
+    let text = String::from_utf8_lossy(&body);
     let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     match status {
         200 => Ok(vec![SummaryItem {
@@ -456,16 +464,15 @@ fn issued_from_response(
 /// `GET /user`: the login and id the token belongs to.
 async fn github_user(server: &Server, base: &str, token: &str) -> Result<(String, u64)> {
     let client = crate::http::client_for(server)?;
-    let v: Value = client
+    let res = client
         .get(format!("{}/user", api_base(base)))
         .bearer_auth(token)
         .header("Accept", "application/vnd.github+json")
         .send()
         .await
-        .map_err(|e| crate::http::transport_error(server, &e))?
-        .json()
-        .await
         .map_err(|e| crate::http::transport_error(server, &e))?;
+    let body = crate::http::read_body(server, res).await?;
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     Ok((
         v.get("login")
             .and_then(Value::as_str)
@@ -519,10 +526,10 @@ async fn revoke(ctx: &LoginContext<'_>) -> Result<super::LogoutDone> {
         status => Err(Error::ServerRefused {
             status: Some(status),
             field: None,
-            message: res
-                .json::<Value>()
+            message: crate::http::read_body(ctx.server, res)
                 .await
                 .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
                 .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
                 .unwrap_or_else(|| format!("GitHub answered {status}")),
         }),

@@ -114,23 +114,43 @@ impl Oidc {
             Error::invalid("issuer", format!("the issuer {issuer} is not a URL: {e}"))
         })?;
         let http = http_client(server)?;
-        let meta = Metadata::discover_async(url, &http).await.map_err(|e| {
-            let mut detail = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                detail = format!("{detail}: {s}");
-                source = s.source();
-            }
-            if detail.contains("cannot reach") || detail.contains("did not answer") {
-                Error::Unreachable(detail)
-            } else {
-                Error::ServerRefused {
-                    status: None,
-                    field: Some("issuer"),
-                    message: format!("OpenID discovery at {issuer} failed: {detail}"),
+        let meta = Metadata::discover_async(url, &http)
+            .await
+            .map_err(|e| match e {
+                // The network's or the server's trouble, already in words.
+                openidconnect::DiscoveryError::Request(oauth::Transport(inner)) => inner,
+                openidconnect::DiscoveryError::Parse(p) => {
+                    let how = if p.inner().is_eof() {
+                        "it is cut short"
+                    } else if p.inner().is_data() {
+                        "it is not a discovery document"
+                    } else {
+                        "it is not JSON"
+                    };
+                    Error::ServerRefused {
+                        status: None,
+                        field: Some("issuer"),
+                        message: format!(
+                            "OpenID discovery at {issuer}: the answer is not what OpenID discovery expects ({how}: {p}); check the issuer URL, or try again later"
+                        ),
+                    }
                 }
-            }
-        })?;
+                other => {
+                    let mut detail = other.to_string();
+                    let mut source = std::error::Error::source(&other);
+                    while let Some(s) = source {
+                        detail = format!("{detail}: {s}");
+                        source = s.source();
+                    }
+                    Error::ServerRefused {
+                        status: None,
+                        field: Some("issuer"),
+                        message: format!(
+                            "OpenID discovery at {issuer} failed: {detail}; check the issuer URL, or try again later"
+                        ),
+                    }
+                }
+            })?;
         self.discovered
             .lock()
             .expect("oidc lock")

@@ -281,11 +281,16 @@ fn throttled(who: &str, answer: &Answer) -> Error {
 }
 
 fn unexpected(what: &str, answer: &Answer) -> Error {
+    let hint = if answer.status >= 500 {
+        "Quay (or a proxy in front of it) has a problem: try again later"
+    } else {
+        "try again, and if it keeps happening check the server's URL (it must be Quay's own)"
+    };
     Error::ServerRefused {
         status: Some(answer.status),
         field: None,
         message: format!(
-            "Quay answered {what} with {}: {}",
+            "Quay answered {what} with {}, which is not what Latchkey expects ({}); {hint}",
             answer.status,
             answer.message()
         ),
@@ -496,7 +501,7 @@ async fn direct_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Issu
         return Err(Error::ServerRefused {
             status: Some(302),
             field: None,
-            message: "Quay's redirect carries no access_token in its fragment".into(),
+            message: "Quay's redirect carries no access_token in its fragment, so there is no token to keep: try again, and if it keeps happening generate a token in Quay's UI for a manual-token profile".into(),
         });
     };
     if let Some(kind) = approval.fragment.get("token_type") {
@@ -745,6 +750,28 @@ async fn session_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Iss
         }
         _ => return Err(unexpected("the sign-in", &answer)),
     }
+    // Quay answers a sign-in with `{"success": true}` and a new session
+    // cookie; without the cookie there is no session to keep.
+    if let Err(e) = serde_json::from_str::<Value>(&answer.text) {
+        return Err(Error::ServerRefused {
+            status: Some(200),
+            field: None,
+            message: http::not_json(&answer.url, "Quay's sign-in answer", &e),
+        });
+    }
+    let new_session = answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.trim_start().starts_with("_csrf_token="));
+    if !new_session {
+        return Err(Error::ServerRefused {
+            status: Some(200),
+            field: None,
+            message: format!("Quay answered the sign-in of {username} without a session cookie, so there is no session to keep: try again; if it keeps happening, something between Latchkey and Quay drops cookies"),
+        });
+    }
     let expires_at = jar.absorb(&answer.headers, ctx.now);
     // The sign-in regenerates the CSRF token: from now on only the new one
     // is accepted (§2.3).
@@ -954,7 +981,11 @@ impl Quay {
             429 => return Err(throttled(username, &answer)),
             _ => return Err(unexpected("the registry token request", &answer)),
         }
-        let body = answer.json();
+        let body: Value = serde_json::from_str(&answer.text).map_err(|e| Error::ServerRefused {
+            status: Some(200),
+            field: None,
+            message: http::not_json(&answer.url, "the registry's token answer", &e),
+        })?;
         let token = body
             .get("token")
             .or_else(|| body.get("access_token"))
@@ -963,7 +994,7 @@ impl Quay {
             .ok_or_else(|| Error::ServerRefused {
                 status: Some(200),
                 field: None,
-                message: "Quay's registry answered without a token".into(),
+                message: "Quay's registry answered without a token: try again, and if it keeps happening check the server's URL (it must be Quay's own)".into(),
             })?;
         // Quay sends only `token`: its `exp` is the lifetime (3600 s), not
         // the spec's 60 s default, which applies only to a token without one.
@@ -1582,11 +1613,16 @@ impl Renewer for Quay {
             self.registry_token(ctx.server, ctx.profile, &password, ctx.now)
                 .await
                 .map_err(|e| match e {
-                    Error::Unreachable(m) => RenewError::Transient(m),
+                    // Quay refused the credentials or the scopes: only the
+                    // user can change those.
                     Error::ServerRefused {
-                        status: Some(s), ..
-                    } if s == 429 || s >= 500 => RenewError::Transient(e.to_string()),
-                    other => RenewError::NeedsUser(other.to_string()),
+                        status: Some(401 | 400 | 405),
+                        ..
+                    }
+                    | Error::Invalid { .. } => RenewError::NeedsUser(e.to_string()),
+                    // The network, a proxy's page, an answer cut short or
+                    // without its token, throttling: worth a retry.
+                    other => RenewError::Transient(other.to_string()),
                 })
         })
     }
