@@ -157,10 +157,12 @@ export const edgeProfile: ProfileView = {
   label: 'staging edge',
   status: 'none',
   status_label: 'not logged in',
+  issued_at: null,
   expires_at: null,
   renew_due_at: null,
   renewable: false,
   waiting: false,
+  renewal_failed_at: null,
 };
 
 export const ghProfile: ProfileView = {
@@ -174,10 +176,12 @@ export const ghProfile: ProfileView = {
   label: null,
   status: 'valid',
   status_label: 'valid',
+  issued_at: null,
   expires_at: '2030-01-01T00:00:00Z',
   renew_due_at: null,
   renewable: false,
   waiting: false,
+  renewal_failed_at: null,
 };
 
 /** A logged-in Avassa profile of tenant acme, whose token renews by itself. */
@@ -192,10 +196,12 @@ export const prodProfile: ProfileView = {
   label: null,
   status: 'valid',
   status_label: 'valid',
+  issued_at: null,
   expires_at: '2030-01-01T14:00:00Z',
   renew_due_at: '2030-01-01T13:30:00Z',
   renewable: true,
   waiting: false,
+  renewal_failed_at: null,
 };
 
 export const dciProfile: ProfileView = {
@@ -210,10 +216,12 @@ export const dciProfile: ProfileView = {
   // A DCI profile never holds a token.
   status: 'none',
   status_label: 'not logged in',
+  issued_at: null,
   expires_at: null,
   renew_due_at: null,
   renewable: false,
   waiting: false,
+  renewal_failed_at: null,
 };
 
 export const quay: ServerView = {
@@ -242,10 +250,12 @@ export const quayOAuthProfile: ProfileView = {
   label: null,
   status: 'none',
   status_label: 'not logged in',
+  issued_at: null,
   expires_at: null,
   renew_due_at: null,
   renewable: false,
   waiting: false,
+  renewal_failed_at: null,
 };
 
 /** A Quay registry profile that presents alice-oauth's token. */
@@ -264,10 +274,12 @@ export const quayRegistryProfile: ProfileView = {
   label: null,
   status: 'none',
   status_label: 'not logged in',
+  issued_at: null,
   expires_at: null,
   renew_due_at: null,
   renewable: false,
   waiting: false,
+  renewal_failed_at: null,
 };
 
 /** The credential of `profile`, as `credential()` answers: history oldest first. */

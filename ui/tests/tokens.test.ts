@@ -39,8 +39,6 @@ function renderList(profiles: ProfileView[]) {
       profiles,
       highlightId: null,
       openId: null,
-      canAdd: true,
-      onadd: () => {},
       onopen: () => {},
       onedit: () => {},
       onremove: () => {},

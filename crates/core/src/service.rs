@@ -45,6 +45,9 @@ pub struct ProfileView {
     pub label: Option<String>,
     pub status: TokenStatus,
     pub status_label: String,
+    /// When the current credential was issued (RFC 3339), if known: the
+    /// window's timeline draws it from here to `expires_at`.
+    pub issued_at: Option<String>,
     /// When the current credential expires (RFC 3339), if known.
     pub expires_at: Option<String>,
     /// When it is due for renewal (RFC 3339), if it renews.
@@ -53,6 +56,8 @@ pub struct ProfileView {
     pub renewable: bool,
     /// A browser login for this profile is waiting for its redirect.
     pub waiting: bool,
+    /// When the last renewal failed (RFC 3339), while it has not succeeded since.
+    pub renewal_failed_at: Option<String>,
 }
 
 /// One token a profile holds, as the detail view shows it. No secret.
@@ -411,11 +416,16 @@ impl Latchkey {
                     } else {
                         status.label().to_string()
                     },
+                    issued_at: token.and_then(|t| t.issued_at).map(tok::rfc3339),
                     expires_at: token.and_then(|t| t.expires_at).map(tok::rfc3339),
                     renew_due_at: token.and_then(|t| t.renew_due_at).map(tok::rfc3339),
                     renewable: RenewalPolicy::of(p.login).renews()
                         && self.renewers.contains_key(&p.login),
                     waiting: waiting.contains(&p.id),
+                    renewal_failed_at: renewals
+                        .get(&p.id)
+                        .and_then(|r| r.failed_at)
+                        .map(tok::rfc3339),
                     name: p.name,
                 })
             })

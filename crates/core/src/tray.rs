@@ -141,10 +141,12 @@ mod tests {
             label: None,
             status,
             status_label: status.label().into(),
+            issued_at: None,
             expires_at: None,
             renew_due_at: None,
             renewable: false,
             waiting: false,
+            renewal_failed_at: None,
         }
     }
 

@@ -457,6 +457,11 @@ export type ProfileView = {
 	label: string | null,
 	status: TokenStatus,
 	status_label: string,
+	/**
+	 *  When the current credential was issued (RFC 3339), if known: the
+	 *  window's timeline draws it from here to `expires_at`.
+	 */
+	issued_at: string | null,
 	/**  When the current credential expires (RFC 3339), if known. */
 	expires_at: string | null,
 	/**  When it is due for renewal (RFC 3339), if it renews. */
@@ -465,6 +470,8 @@ export type ProfileView = {
 	renewable: boolean,
 	/**  A browser login for this profile is waiting for its redirect. */
 	waiting: boolean,
+	/**  When the last renewal failed (RFC 3339), while it has not succeeded since. */
+	renewal_failed_at: string | null,
 };
 
 /**  Where the identity provider sends the browser back to. */

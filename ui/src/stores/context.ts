@@ -8,6 +8,7 @@ import { DialogsStore } from './dialogs.svelte';
 import { LoginsStore } from './logins.svelte';
 import { NoticesStore } from './notices.svelte';
 import { ProfilesStore } from './profiles.svelte';
+import { SettingsStore } from './settings.svelte';
 import { ViewStore } from './view.svelte';
 
 export interface Stores {
@@ -16,6 +17,7 @@ export interface Stores {
   view: ViewStore;
   logins: LoginsStore;
   dialogs: DialogsStore;
+  settings: SettingsStore;
 }
 
 export function createStores(): Stores {
@@ -24,7 +26,8 @@ export function createStores(): Stores {
   const view = new ViewStore(profiles);
   const logins = new LoginsStore(profiles, notices, view);
   const dialogs = new DialogsStore(profiles, notices);
-  return { profiles, notices, view, logins, dialogs };
+  const settings = new SettingsStore();
+  return { profiles, notices, view, logins, dialogs, settings };
 }
 
 const KEY = Symbol('latchkey-stores');
@@ -47,7 +50,7 @@ export function useStores(): Stores {
  * lifecycle events. Resolves the start-up load; returns the disconnect.
  */
 export function connect(stores: Stores): { ready: Promise<void>; disconnect: () => void } {
-  const { profiles, notices, logins } = stores;
+  const { profiles, notices, logins, settings } = stores;
   const unlisten: Promise<() => void>[] = [
     api.onRedirectOutcome((outcome) => {
       notices.showOutcome(outcome);
@@ -68,7 +71,7 @@ export function connect(stores: Stores): { ready: Promise<void>; disconnect: () 
     } catch {
       // Only a missed banner; the lists report their own failures.
     }
-    await profiles.reload();
+    await Promise.all([profiles.reload(), settings.load()]);
   })();
   return {
     ready,
