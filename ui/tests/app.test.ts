@@ -137,6 +137,7 @@ describe('the window', () => {
       reminder_minutes: [1440, 60, 10, 0],
       expiring_minutes: 60,
       login_wait_minutes: 10,
+      theme: 'system',
     });
     await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
   });

@@ -8,6 +8,7 @@ import App from '../src/App.svelte';
 import * as api from '../src/ipc/api';
 import type {
   AppInfo,
+  AppSettings,
   FocusProfile,
   IpcError,
   LifecycleEvent,
@@ -21,6 +22,8 @@ import { signPreviewOf } from './fixtures';
 
 export interface World {
   info?: AppInfo;
+  /** What getSettings answers beyond the defaults. */
+  settings?: Partial<AppSettings>;
   servers?: ServerView[];
   profiles?: ProfileView[];
   outcomes?: RedirectOutcome[];
@@ -86,6 +89,8 @@ export function stubApi(world: World = {}) {
     reminder_minutes: [1440, 60, 10, 0],
     expiring_minutes: 60,
     login_wait_minutes: 10,
+    theme: 'system',
+    ...world.settings,
   });
   m.setSettings.mockResolvedValue();
   m.uiReady.mockResolvedValue();

@@ -75,6 +75,7 @@ export type {
   ServerKind,
   ServerKindInfo,
   SettingField,
+  Theme,
   TimeClaim,
   TokenInfo,
   TokenKind,

@@ -142,6 +142,8 @@ export type AppSettings = {
 	 *  `state` expires, in minutes.
 	 */
 	login_wait_minutes?: number,
+	/**  Light or dark window, or as the system says (`prefers-color-scheme`). */
+	theme?: Theme,
 };
 
 /**  What can be created: server kinds, their login kinds, each login's fields. */
@@ -586,6 +588,11 @@ export type Tenant = {
 	server_id: number,
 	name: string,
 };
+
+/**  The window's colours. */
+export type Theme = 
+/**  Follow the system's light or dark preference. */
+"system" | "light" | "dark";
 
 /**  One time claim, for people. */
 export type TimeClaim = {

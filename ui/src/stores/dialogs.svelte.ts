@@ -22,7 +22,9 @@ export type OpenDialog =
   | { kind: 'server'; server: ServerView | null }
   | { kind: 'profile'; profile: ProfileView | null }
   | Confirmation
-  | { kind: 'settings' };
+  | { kind: 'settings' }
+  | { kind: 'palette' }
+  | { kind: 'help' };
 
 export class DialogsStore {
   open = $state<OpenDialog | null>(null);
@@ -50,6 +52,16 @@ export class DialogsStore {
 
   settings(): void {
     this.open = { kind: 'settings' };
+  }
+
+  /** The command palette (Ctrl+K). */
+  palette(): void {
+    this.open = { kind: 'palette' };
+  }
+
+  /** The keyboard shortcuts (`?`). */
+  help(): void {
+    this.open = { kind: 'help' };
   }
 
   close(): void {

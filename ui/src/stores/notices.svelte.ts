@@ -17,6 +17,8 @@ export class NoticesStore {
   /** The last copy; `id` grows with each, so the same text shown twice restarts its countdown. */
   receipt = $state<{ id: number; receipt: CopyReceipt } | null>(null);
   #receipts = 0;
+  /** How an action from the keyboard or the palette came out (a renewal, a refused copy). */
+  result = $state<{ ok: boolean; text: string } | null>(null);
 
   /** A redirect outcome arrived as an event: it is the newest. */
   showOutcome(outcome: RedirectOutcome): void {
@@ -64,6 +66,14 @@ export class NoticesStore {
 
   dismissLogout(): void {
     this.loggedOut = null;
+  }
+
+  showResult(ok: boolean, text: string): void {
+    this.result = { ok, text };
+  }
+
+  dismissResult(): void {
+    this.result = null;
   }
 
   copied(receipt: CopyReceipt): void {

@@ -7,6 +7,7 @@
 import * as api from '../ipc/api';
 import type { AppInfo, Catalog, LoginPrompt, ProfileView, ServerView } from '../ipc/api';
 import { toCommandError } from '../ipc/error';
+import { mark } from '../lib/perf';
 
 /** How long a reload may take before "Refreshing…" shows. */
 export const SLOW_RELOAD_MS = 400;
@@ -56,6 +57,7 @@ export class ProfilesStore {
 
   async reload(): Promise<void> {
     const mine = ++this.#generation;
+    mark('latchkey:reload-start');
     this.loading = true;
     clearTimeout(this.#slowTimer);
     this.#slowTimer = setTimeout(() => (this.slow = this.loading), SLOW_RELOAD_MS);
@@ -68,6 +70,7 @@ export class ProfilesStore {
         api.listProfiles(),
       ]);
       if (mine !== this.#generation) return;
+      mark('latchkey:profiles-received');
       this.catalog = nextCatalog;
       this.info = nextInfo;
       this.servers = nextServers;

@@ -4,7 +4,7 @@
 // beside a panel. A panel about a profile that has gone closes with it.
 
 import { SvelteSet } from 'svelte/reactivity';
-import { searchProfiles } from '../lib/search';
+import { listRows, searchProfiles } from '../lib/search';
 import { timelineOrder, type Zoom } from '../lib/timeline';
 import type { ProfilesStore } from './profiles.svelte';
 
@@ -37,6 +37,10 @@ export class ViewStore {
   /** The view the user picked; null: the timeline beyond a handful of profiles, else the list. */
   chosenMode = $state<ProfilesMode | null>(null);
   zoom = $state<Zoom>('day');
+  /** The profile the keyboard is on (arrow keys, Ctrl+C, the palette's first entries). */
+  selectedId = $state<number | null>(null);
+  /** The palette asked a profile's detail to open its "Sign a request" dialog. */
+  signRequest = $state<{ id: number; seq: number } | null>(null);
   /** A profile to scroll into view; `seq` grows so the same one can be asked for again. */
   reveal = $state<{ id: number; seq: number } | null>(null);
 
@@ -52,6 +56,14 @@ export class ViewStore {
   );
   /** The found profiles in the timeline's order: what needs the user first, then by expiry. */
   readonly timeline = $derived.by(() => timelineOrder(this.found));
+  /** The ids of the profiles as shown, top to bottom: what the arrow keys move through. */
+  readonly ordered = $derived.by(() =>
+    this.mode === 'timeline'
+      ? this.timeline.map((p) => p.id)
+      : listRows(this.found, this.groupByServer, this.collapsed).flatMap((row) =>
+          row.kind === 'profile' ? [row.profile.id] : [],
+        ),
+  );
   readonly serversRailed = $derived(this.panelShown && !this.serversBesidePanel);
   /** The profile the shown panel is about (its detail, or its token in the inspector). */
   readonly openId = $derived(this.panelShown ? (this.panel?.id ?? null) : null);
@@ -61,6 +73,14 @@ export class ViewStore {
   /** Folds a server's profiles away under its heading, or unfolds them. */
   toggleGroup(server: string): void {
     if (!this.collapsed.delete(server)) this.collapsed.add(server);
+  }
+
+  select(id: number | null): void {
+    this.selectedId = id;
+  }
+
+  askToSign(id: number): void {
+    this.signRequest = { id, seq: (this.signRequest?.seq ?? 0) + 1 };
   }
 
   openDetail(id: number): void {
