@@ -5,8 +5,10 @@
 
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::model::{Profile, ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::service::auth_headers;
 use latchkey_core::vault::{Secret, SecretInput};
+use latchkey_core::{clock, handoff};
 use latchkey_core::{Error, ErrorCode, Latchkey};
 use std::io::Read;
 use std::process::ExitCode;
@@ -233,11 +235,16 @@ fn main() -> ExitCode {
             }
         };
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // `token` runs once per request of a script: one thread starts faster
+    // than a pool, and the hand-off has nothing to do in parallel.
+    let mut builder = if matches!(cli.command, Command::Token { .. }) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("latchkey: cannot start: {err}");
@@ -263,6 +270,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
         other => other,
     };
     let env = Environment::from_env();
+    if let Command::Token { profile, format } = &command {
+        if quick_token(&env, profile, *format).await? {
+            return Ok(());
+        }
+    }
     let core = Latchkey::open(&env).await?;
     match command {
         Command::Server(cmd) => server(&core, cmd).await,
@@ -276,16 +288,38 @@ async fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
+/// Prints a stored token that needs nothing done before use, without
+/// opening the whole core (see `latchkey_core::handoff`). `false`: nothing
+/// printed; the normal path decides (renews, or says what to do).
+async fn quick_token(env: &Environment, name: &str, format: TokenFormat) -> Result<bool, Error> {
+    if matches!(format, TokenFormat::Json) {
+        return Ok(false);
+    }
+    let Some((profile, secret)) = handoff::valid_token(env, &clock::system(), name).await else {
+        return Ok(false);
+    };
+    print_token(&profile, &secret, format)?;
+    Ok(true)
+}
+
+fn print_token(profile: &Profile, secret: &Secret, format: TokenFormat) -> Result<(), Error> {
+    match format {
+        TokenFormat::Raw => println!("{}", secret.expose()),
+        TokenFormat::Header => {
+            for (k, v) in auth_headers(profile, secret)? {
+                println!("{k}: {v}");
+            }
+        }
+        TokenFormat::Json => unreachable!("json is printed with the profile's view"),
+    }
+    Ok(())
+}
+
 async fn token(core: &Latchkey, name: &str, format: TokenFormat) -> Result<(), Error> {
     // Renewed first when due, as a script expects a token that works.
     let (profile, secret) = core.token(name).await?;
     match format {
-        TokenFormat::Raw => println!("{}", secret.expose()),
-        TokenFormat::Header => {
-            for (k, v) in core.token_headers(&profile, &secret)? {
-                println!("{k}: {v}");
-            }
-        }
+        TokenFormat::Raw | TokenFormat::Header => print_token(&profile, &secret, format)?,
         TokenFormat::Json => {
             let view = core.profile_view(profile.id).await?;
             println!(

@@ -7,9 +7,12 @@ pub mod dci;
 pub mod env;
 pub mod error;
 pub mod flows;
+pub mod handoff;
 pub mod http;
 pub mod inspector;
 pub mod jwt;
+#[cfg(target_os = "linux")]
+pub mod keyring_session;
 pub mod loopback;
 pub mod model;
 pub mod oauth;

@@ -1000,7 +1000,7 @@ struct ResolvedProfile {
 
 /// `Authorization: Bearer <token>`, or for a Quay session its cookies and
 /// CSRF token.
-fn auth_headers(profile: &Profile, token: &Secret) -> Result<Vec<(String, String)>> {
+pub fn auth_headers(profile: &Profile, token: &Secret) -> Result<Vec<(String, String)>> {
     if profile.login == LoginKind::QuaySession {
         return crate::providers::quay::session_headers(token).ok_or_else(|| {
             Error::LoginRequired(format!(

@@ -37,6 +37,9 @@ pub enum StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// The schema this build expects: `crates/core/migrations/`, embedded.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// The profile columns [`profile_from_row`] reads, with a WHERE/ORDER tail.
 macro_rules! profile_select {
     ($tail:literal) => {
@@ -67,25 +70,71 @@ impl Store {
             source,
         })?;
         let path = data_dir.join("latchkey.db");
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // With WAL, NORMAL loses no committed data on an application crash,
-            // and spares an fsync per write.
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(connect_options(&path).create_if_missing(true))
             .await
             .map_err(|source| StoreError::Open {
                 path: path.clone(),
                 source,
             })?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Self { pool, path })
+    }
+
+    /// Opens the database only if it exists with exactly the schema this
+    /// build expects, on one connection: no folder or file is created and no
+    /// migration runs, so a command that only reads (`latchkey token`) pays
+    /// for one connection and one query to check the schema. `None` means
+    /// "use [`Store::open`]", which creates and migrates.
+    pub async fn open_current(data_dir: &Path) -> Result<Option<Self>> {
+        let path = data_dir.join("latchkey.db");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            // The connection was opened a moment ago; a ping before each
+            // query would double the round trips to SQLite's thread.
+            .test_before_acquire(false)
+            .connect_with(connect_options(&path))
+            .await
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        let store = Self { pool, path };
+        if store.schema_is_current().await {
+            Ok(Some(store))
+        } else {
+            store.close().await;
+            Ok(None)
+        }
+    }
+
+    /// Whether every migration of this build, and no other, was applied
+    /// (what [`sqlx::migrate::Migrator::run`] would find nothing to do for).
+    async fn schema_is_current(&self) -> bool {
+        let applied: Vec<(i64, Vec<u8>, bool)> = match sqlx::query_as(
+            "SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        {
+            Ok(rows) => rows,
+            // No migrations table: a database this build has never opened.
+            Err(_) => return false,
+        };
+        let expected = MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration());
+        applied.len() == expected.clone().count()
+            && applied
+                .iter()
+                .zip(expected)
+                .all(|((version, checksum, success), m)| {
+                    *success && *version == m.version && checksum.as_slice() == &*m.checksum
+                })
     }
 
     pub fn path(&self) -> &Path {
@@ -541,6 +590,18 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// How every connection is opened, whether it may create the file or not.
+fn connect_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Wal)
+        // With WAL, NORMAL loses no committed data on an application crash,
+        // and spares an fsync per write.
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
 }
 
 /// One line of a profile's history.

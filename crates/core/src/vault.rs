@@ -1,7 +1,8 @@
 //! Secrets: tokens, refresh tokens, passwords the user chose to keep, client
 //! secrets, signing keys. One keyring entry per secret, keyed by profile id and
-//! slot. The OS keyring in the app and CLI ([`KeyringStore`]); memory in unit
-//! tests ([`MemoryStore`]). If no keyring is reachable the error says how to
+//! slot. The OS keyring in the app and CLI ([`KeyringStore`], mostly through
+//! one lean Secret Service session per process); memory in unit tests
+//! ([`MemoryStore`]). If no keyring is reachable the error says how to
 //! start one; there is never a plaintext fallback.
 //!
 //! [`Secret`] is the only type a secret travels in: its `Debug` is redacted and
@@ -14,6 +15,8 @@
 //! a [`KeyringStatus`], is also updated by every keyring call that fails, so
 //! the window can show a banner and clear it when a later check succeeds.
 
+#[cfg(target_os = "linux")]
+use crate::keyring_session::{Lean, SecretServiceSession};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::HashMap;
@@ -265,15 +268,39 @@ pub trait SecretStore: Send + Sync {
 /// never read or delete each other's probe.
 pub const PROBE_ACCOUNT_PREFIX: &str = "latchkey-keyring-check/";
 
-/// The OS keyring through the `keyring` crate, under one service name.
+/// The OS keyring under one service name: through one Secret Service
+/// session for the whole process where it can answer exactly
+/// (`crate::keyring_session`, on Linux), else through the `keyring` crate.
 pub struct KeyringStore {
     service: String,
+    /// Opened on first use; dropped after any answer it was unsure of, so a
+    /// restarted keyring daemon gets a new connection.
+    #[cfg(target_os = "linux")]
+    session: Mutex<Option<SecretServiceSession>>,
 }
 
 impl KeyringStore {
     pub fn new(service: impl Into<String>) -> Self {
         Self {
             service: service.into(),
+            #[cfg(target_os = "linux")]
+            session: Mutex::new(None),
+        }
+    }
+
+    /// The lean session's answer, or `None` to ask the `keyring` crate.
+    #[cfg(target_os = "linux")]
+    fn lean<T>(&self, call: impl FnOnce(&SecretServiceSession, &str) -> Lean<T>) -> Option<T> {
+        let mut session = self.session.lock().expect("keyring session lock");
+        if session.is_none() {
+            *session = SecretServiceSession::open();
+        }
+        match call(session.as_ref()?, &self.service) {
+            Lean::Sure(answer) => Some(answer),
+            Lean::Unsure => {
+                *session = None;
+                None
+            }
         }
     }
 
@@ -337,6 +364,10 @@ fn map_keyring_error(err: keyring::Error) -> VaultError {
 
 impl SecretStore for KeyringStore {
     fn get(&self, key: &SecretKey) -> Result<Option<Secret>, VaultError> {
+        #[cfg(target_os = "linux")]
+        if let Some(found) = self.lean(|session, service| session.get(service, key)) {
+            return Ok(found);
+        }
         match self.entry(key)?.get_password() {
             Ok(value) => Ok(Some(Secret::new(value))),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -345,12 +376,20 @@ impl SecretStore for KeyringStore {
     }
 
     fn set(&self, key: &SecretKey, secret: &Secret) -> Result<(), VaultError> {
+        #[cfg(target_os = "linux")]
+        if let Some(()) = self.lean(|session, service| session.set(service, key, secret)) {
+            return Ok(());
+        }
         self.entry(key)?
             .set_password(secret.expose())
             .map_err(map_keyring_error)
     }
 
     fn delete(&self, key: &SecretKey) -> Result<(), VaultError> {
+        #[cfg(target_os = "linux")]
+        if let Some(()) = self.lean(|session, service| session.delete(service, key)) {
+            return Ok(());
+        }
         match self.entry(key)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(map_keyring_error(err)),

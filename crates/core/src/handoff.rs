@@ -1,0 +1,100 @@
+//! The hand-off of a valid stored token to a script (`latchkey token`),
+//! without opening the whole core. Scripts call it once per request, so it
+//! does the least that answers the common case: the database opened on one
+//! connection only if its schema is current (no migrations run, no file
+//! created), the profile's rows read, and one keyring lookup whose session is
+//! negotiated meanwhile (see `crate::keyring_session`).
+//!
+//! It only ever answers with a token that [`Latchkey::token`] would have
+//! returned as it is. Anything else (no data folder yet, a schema to migrate,
+//! no such profile, no token, a token expired or due for renewal, a failed
+//! renewal, a keyring error) is declined, and the caller goes the normal way,
+//! which renews, migrates, or says what the user must do, as it always did.
+//!
+//! [`Latchkey::token`]: crate::Latchkey::token
+
+use crate::clock::SharedClock;
+use crate::env::Environment;
+#[cfg(target_os = "linux")]
+use crate::keyring_session::{Lean, SecretServiceSession};
+use crate::model::Profile;
+use crate::settings::{self, AppSettings};
+use crate::store::Store;
+use crate::tokens::{self as tok, RenewalPolicy, TokenStatus};
+use crate::vault::{Secret, SecretKey};
+use time::Duration;
+
+/// The profile named `name` and its primary token, if the token is stored,
+/// unexpired and needs nothing done before use; `None` otherwise (the caller
+/// then asks [`crate::Latchkey::token`]). Reads the OS keyring of `env`.
+pub async fn valid_token(
+    env: &Environment,
+    clock: &SharedClock,
+    name: &str,
+) -> Option<(Profile, Secret)> {
+    // The keyring session does not depend on the profile: negotiate it while
+    // the database is read.
+    #[cfg(target_os = "linux")]
+    let session = tokio::task::spawn_blocking(SecretServiceSession::open);
+    let found = async {
+        let store = Store::open_current(&env.data_dir).await.ok()??;
+        let found = stored_valid(&store, clock, name).await;
+        store.close().await;
+        found
+    }
+    .await;
+    let (profile, key) = found?;
+    #[cfg(target_os = "linux")]
+    {
+        let session = session.await.ok()??;
+        let service = env.keyring_service.clone();
+        let found = tokio::task::spawn_blocking(move || session.get(&service, &key))
+            .await
+            .ok()?;
+        match found {
+            Lean::Sure(Some(secret)) => Some((profile, secret)),
+            // Missing from the keyring, or a case the keyring crate handles.
+            Lean::Sure(None) | Lean::Unsure => None,
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let vault = crate::vault::Vault::keyring(&env.keyring_service);
+        Some((profile, vault.get(key).await.ok()??))
+    }
+}
+
+/// The profile and the keyring address of its token, when the token's
+/// metadata says it can be handed out as it is.
+async fn stored_valid(
+    store: &Store,
+    clock: &SharedClock,
+    name: &str,
+) -> Option<(Profile, SecretKey)> {
+    let profile = store.profile_by_name(name).await.ok()??;
+    let token = store.primary_token(profile.id).await.ok()??;
+    let renewal = store.renewal(profile.id).await.ok()?;
+    let settings: AppSettings = match store.setting(settings::KEY).await.ok()? {
+        Some(json) => serde_json::from_str(&json).ok()?,
+        None => AppSettings::default(),
+    };
+    let now = clock.now();
+    let status = tok::status(
+        now,
+        Some(&token),
+        &renewal,
+        RenewalPolicy::of(profile.login),
+        Duration::minutes(i64::from(settings.expiring_minutes)),
+    );
+    // The statuses in which `Latchkey::token` may renew first, or refuses.
+    if matches!(
+        status,
+        TokenStatus::RenewDue | TokenStatus::Expired | TokenStatus::Failed
+    ) || token.expires_at.is_some_and(|e| now >= e)
+        || renewal.refused
+    {
+        return None;
+    }
+    let key = SecretKey::new(profile.id, token.kind.slot());
+    Some((profile, key))
+}

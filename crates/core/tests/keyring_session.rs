@@ -1,0 +1,132 @@
+//! The lean Secret Service session (`keyring_session`) against the real
+//! keyring and the `keyring` crate: each reads, replaces and removes what the
+//! other wrote, and it leaves to the crate what only the crate handles.
+//! `make test` runs this under a private D-Bus session with an unlocked
+//! gnome-keyring; each test uses its own keyring service name and removes
+//! what it wrote.
+
+#![cfg(target_os = "linux")]
+
+use latchkey_core::keyring_session::{Lean, SecretServiceSession};
+use latchkey_core::vault::{Secret, SecretKey, SecretSlot};
+
+fn test_service() -> String {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "keyring tests need a D-Bus session with an unlocked keyring: run them through \
+         `make test` or `scripts/session.sh cargo test`"
+    );
+    format!(
+        "latchkey-test-{}-{}",
+        std::process::id(),
+        latchkey_core::flows::random_token()
+    )
+}
+
+fn session() -> SecretServiceSession {
+    SecretServiceSession::open().expect("a Secret Service session")
+}
+
+fn entry(service: &str, key: &SecretKey) -> keyring::Entry {
+    keyring::Entry::new(service, &key.account()).unwrap()
+}
+
+fn sure<T: std::fmt::Debug>(answer: Lean<T>) -> T {
+    match answer {
+        Lean::Sure(value) => value,
+        Lean::Unsure => panic!("the lean path should answer this itself"),
+    }
+}
+
+/// Lengths around the AES block size, and text beyond ASCII.
+fn values() -> Vec<String> {
+    vec![
+        "x".into(),
+        "a".repeat(15),
+        "b".repeat(16),
+        "c".repeat(17),
+        format!("ünïcødé-{}", "z".repeat(300)),
+    ]
+}
+
+#[test]
+fn what_the_keyring_crate_wrote_is_read_and_removed() {
+    let service = test_service();
+    let lean = session();
+    for (i, value) in values().iter().enumerate() {
+        let key = SecretKey::new(i as i64, SecretSlot::AccessToken);
+        entry(&service, &key).set_password(value).unwrap();
+        let read = sure(lean.get(&service, &key)).expect("found");
+        assert_eq!(read.expose(), value);
+        sure(lean.delete(&service, &key));
+        assert!(matches!(
+            entry(&service, &key).get_password(),
+            Err(keyring::Error::NoEntry)
+        ));
+        assert!(sure(lean.get(&service, &key)).is_none(), "gone");
+        sure(lean.delete(&service, &key));
+    }
+}
+
+#[test]
+fn what_it_writes_the_keyring_crate_reads_replaces_and_removes() {
+    let service = test_service();
+    let lean = session();
+    for (i, value) in values().iter().enumerate() {
+        let key = SecretKey::new(i as i64, SecretSlot::RefreshToken);
+        sure(lean.set(&service, &key, &Secret::new(value.clone())));
+        assert_eq!(&entry(&service, &key).get_password().unwrap(), value);
+        // Replacing keeps one item: the crate would call two "ambiguous".
+        sure(lean.set(&service, &key, &Secret::new(format!("{value}-2"))));
+        assert_eq!(
+            entry(&service, &key).get_password().unwrap(),
+            format!("{value}-2")
+        );
+        entry(&service, &key).set_password("by the crate").unwrap();
+        assert_eq!(
+            sure(lean.get(&service, &key)).unwrap().expose(),
+            "by the crate"
+        );
+        entry(&service, &key).delete_credential().unwrap();
+    }
+    let other = SecretKey::new(1, SecretSlot::Password);
+    sure(lean.set(&service, &other, &Secret::new("mine")));
+    assert!(
+        sure(lean.get(&format!("{service}-other"), &other)).is_none(),
+        "another service's entry is not ours"
+    );
+    sure(lean.delete(&service, &other));
+}
+
+#[test]
+fn an_entry_only_the_keyring_crate_understands_is_left_to_it() {
+    let service = test_service();
+    let lean = session();
+    let key = SecretKey::new(7, SecretSlot::Password);
+    // Where keyring v1 (and other tools) put entries: the default collection,
+    // without `target`.
+    let mut store = std::process::Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=legacy",
+            "service",
+            &service,
+            "username",
+            &key.account(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool (libsecret-tools) is installed");
+    std::io::Write::write_all(store.stdin.as_mut().unwrap(), b"from keyring v1").unwrap();
+    drop(store.stdin.take());
+    assert!(store.wait().unwrap().success());
+    assert!(matches!(lean.get(&service, &key), Lean::Unsure));
+    assert!(matches!(lean.delete(&service, &key), Lean::Unsure));
+    assert_eq!(
+        entry(&service, &key).get_password().unwrap(),
+        "from keyring v1",
+        "the crate still finds it"
+    );
+    entry(&service, &key).delete_credential().unwrap();
+    assert!(sure(lean.get(&service, &key)).is_none());
+}
