@@ -1,8 +1,9 @@
 //! Runs the core's renewal scheduler inside the app and delivers what it does:
 //! an event to the page, a desktop notification where the core says one is due
-//! (clicking it opens the profile's login), and a fresh tray. The tray's time-left labels are refreshed once a minute;
-//! that is display, not scheduling (the scheduler itself sleeps from deadline to
-//! deadline).
+//! (clicking it opens the profile's login), and a fresh tray. The tray's
+//! time-left labels are redrawn once a minute while it shows any; that is
+//! display, not scheduling (the scheduler itself sleeps from deadline to
+//! deadline), and with nothing to redraw nothing wakes up.
 
 use crate::ipc::{FocusProfile, Lifecycle};
 use crate::shell::Shell;
@@ -27,10 +28,14 @@ pub fn start(app: &AppHandle) {
     }));
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let shell = app.state::<Shell>();
         loop {
-            tick.tick().await;
-            let shell = app.state::<Shell>();
+            if shell.tray_clock() {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            } else {
+                shell.tray_clock_started.notified().await;
+                continue;
+            }
             crate::tray::refresh(&app, &shell.core).await;
         }
     });

@@ -14,6 +14,10 @@ pub struct Shell {
     pub core: Latchkey,
     /// Cuts the scheduler's sleep short when data changed.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Whether the tray shows a time left to redraw each minute; the clock
+    /// that does it waits on `tray_clock_started` while it does not.
+    tray_clock: AtomicBool,
+    pub tray_clock_started: tokio::sync::Notify,
     pub env: Environment,
     outcomes: Mutex<Vec<RedirectOutcome>>,
     close_to_tray: AtomicBool,
@@ -31,6 +35,8 @@ impl Shell {
         Self {
             core,
             wake: Default::default(),
+            tray_clock: AtomicBool::new(false),
+            tray_clock_started: tokio::sync::Notify::new(),
             env,
             outcomes: Mutex::new(Vec::new()),
             close_to_tray: AtomicBool::new(settings.close_to_tray),
@@ -67,6 +73,19 @@ impl Shell {
     pub fn apply_settings(&self, settings: &AppSettings) {
         self.close_to_tray
             .store(settings.close_to_tray, Ordering::Relaxed);
+    }
+
+    /// Whether the tray's time left needs redrawing each minute.
+    pub fn tray_clock(&self) -> bool {
+        self.tray_clock.load(Ordering::Relaxed)
+    }
+
+    pub fn set_tray_clock(&self, on: bool) {
+        if on && !self.tray_clock.swap(true, Ordering::Relaxed) {
+            self.tray_clock_started.notify_one();
+        } else if !on {
+            self.tray_clock.store(false, Ordering::Relaxed);
+        }
     }
 
     pub fn close_to_tray(&self) -> bool {

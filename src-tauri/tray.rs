@@ -26,7 +26,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
 
 fn on_menu(app: &AppHandle, id: &str) {
     match id {
-        entries::OPEN => show_main(app),
+        entries::OPEN | entries::MORE => show_main(app),
         entries::QUIT => app.exit(0),
         other => match TrayAction::parse(other) {
             Some(TrayAction::Show(profile)) => {
@@ -95,7 +95,8 @@ fn item(app: &AppHandle, entry: &TrayEntry) -> tauri::Result<Box<dyn IsMenuItem<
     Ok(Box::new(sub))
 }
 
-/// Rebuilds the menu and tooltip from the current profiles.
+/// Rebuilds the menu and tooltip from the current profiles, and starts or
+/// stops the clock that redraws the time left it shows.
 pub async fn refresh(app: &AppHandle, core: &Latchkey) {
     let profiles = match core.profiles().await {
         Ok(p) => p,
@@ -108,6 +109,8 @@ pub async fn refresh(app: &AppHandle, core: &Latchkey) {
         return;
     };
     let now = core.clock().now();
+    app.state::<Shell>()
+        .set_tray_clock(entries::shows_time_left(&profiles, now));
     let build = || -> tauri::Result<Menu<Wry>> {
         let menu = Menu::new(app)?;
         menu.append(&MenuItem::with_id(

@@ -59,7 +59,12 @@ describe('tickDelay', () => {
 
   it('ticks every 30 s otherwise, ignoring expired tokens and tokens without expiry', () => {
     expect(tickDelay(['2030-01-01T15:00:00Z', '2030-01-01T11:00:00Z', null], now)).toBe(30_000);
-    expect(tickDelay([], now)).toBe(30_000);
+    expect(tickDelay(['2030-01-01T11:00:00Z'], now)).toBe(30_000);
+  });
+
+  it('needs no timer when no token has an expiry', () => {
+    expect(tickDelay([], now)).toBeNull();
+    expect(tickDelay([null, null], now)).toBeNull();
   });
 
   it('wakes up as a token enters its last hour', () => {

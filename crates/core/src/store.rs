@@ -502,6 +502,39 @@ impl Store {
         Ok(())
     }
 
+    /// Every profile's deadline, as [`Store::set_next_at`] left it.
+    pub async fn all_next_at(
+        &self,
+    ) -> Result<std::collections::HashMap<i64, Option<OffsetDateTime>>> {
+        let rows: Vec<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT profile_id, next_at FROM renewals")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(id, at)| Ok((id, at.map(from_unix).transpose()?)))
+            .collect()
+    }
+
+    /// Records several profiles' deadlines in one transaction.
+    pub async fn set_next_ats(&self, deadlines: &[(i64, Option<OffsetDateTime>)]) -> Result<()> {
+        if deadlines.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (profile_id, at) in deadlines {
+            sqlx::query(
+                "INSERT INTO renewals (profile_id, next_at) VALUES (?, ?)
+                 ON CONFLICT(profile_id) DO UPDATE SET next_at = excluded.next_at",
+            )
+            .bind(profile_id)
+            .bind(at.map(unix))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The earliest deadline of any profile.
     pub async fn min_next_at(&self) -> Result<Option<OffsetDateTime>> {
         let min: Option<i64> = sqlx::query_scalar("SELECT MIN(next_at) FROM renewals")

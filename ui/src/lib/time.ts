@@ -59,9 +59,11 @@ export function countdown(expiresAt: string | null, hasToken: boolean, now: numb
 /**
  * How long until countdowns of these expiries next need redrawing: every
  * second while one is under an hour away, otherwise every 30 s (or as soon as
- * one enters its last hour).
+ * one enters its last hour); `null` when none has an expiry, so nothing shown
+ * changes with time and no timer need wake the window.
  */
-export function tickDelay(expiries: readonly (string | null)[], now: number): number {
+export function tickDelay(expiries: readonly (string | null)[], now: number): number | null {
+  if (expiries.every((iso) => iso === null)) return null;
   let delay = 30 * SECOND;
   for (const iso of expiries) {
     const left = iso === null ? NaN : Date.parse(iso) - now;

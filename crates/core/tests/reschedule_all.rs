@@ -1,0 +1,161 @@
+//! `reschedule_all` reads each table once and writes only what moved (it runs
+//! at every start of the app, over every profile). It must decide exactly as
+//! `reschedule` does profile by profile, for every kind of state a profile can
+//! be in, and when the reminder thresholds change.
+
+use latchkey_core::clock::ManualClock;
+use latchkey_core::env::Environment;
+use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::tokens::{IssuedToken, RenewalState, TokenKind};
+use latchkey_core::vault::{Secret, SecretInput, Vault};
+use latchkey_core::Latchkey;
+use std::collections::HashMap;
+use std::sync::Arc;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
+
+type Deadlines = HashMap<i64, Option<OffsetDateTime>>;
+
+/// Every profile's deadline as `reschedule`, one profile at a time, sets it.
+async fn one_by_one(core: &Latchkey) -> Deadlines {
+    let ids: Vec<i64> = core
+        .store()
+        .all_next_at()
+        .await
+        .unwrap()
+        .into_keys()
+        .collect();
+    let cleared: Vec<(i64, Option<OffsetDateTime>)> = ids.iter().map(|id| (*id, None)).collect();
+    core.store().set_next_ats(&cleared).await.unwrap();
+    for id in ids {
+        core.reschedule(id).await.unwrap();
+    }
+    core.store().all_next_at().await.unwrap()
+}
+
+/// Every profile's deadline as `reschedule_all` sets it, from scrambled ones.
+async fn all_at_once(core: &Latchkey) -> Deadlines {
+    let scrambled: Vec<(i64, Option<OffsetDateTime>)> = core
+        .store()
+        .all_next_at()
+        .await
+        .unwrap()
+        .into_keys()
+        .map(|id| (id, Some(T0 - Duration::days(id))))
+        .collect();
+    core.store().set_next_ats(&scrambled).await.unwrap();
+    core.reschedule_all().await.unwrap();
+    core.store().all_next_at().await.unwrap()
+}
+
+#[tokio::test]
+async fn all_at_once_decides_as_one_by_one_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Environment {
+        data_dir: dir.path().to_path_buf(),
+        keyring_service: "unused".into(),
+    };
+    let clock = ManualClock::new(T0);
+    let core = Latchkey::open_with(&env, Vault::memory(), Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    for (name, kind) in [("edge", "avassa"), ("sso", "oidc")] {
+        core.add_server(&ServerInput {
+            name: name.into(),
+            kind: kind.into(),
+            url: format!("https://{name}.example"),
+            ca_pem: None,
+        })
+        .await
+        .unwrap();
+    }
+    core.add_tenant("edge", "acme").await.unwrap();
+
+    for i in 0..30i64 {
+        // Renewable, with a token due at different times; some failing and
+        // retrying, some given up, some refused.
+        let p = core
+            .add_profile(&ProfileInput {
+                name: format!("ops-{i}"),
+                server: "edge".into(),
+                tenant: Some("acme".into()),
+                login: "avassa-password".into(),
+                settings: ProfileSettings {
+                    username: Some("bob".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let issued = T0 - Duration::minutes(7 * i);
+        let mut t = IssuedToken::from_token(TokenKind::Access, Secret::new("t"), issued, None);
+        t.expires_at = Some(issued + Duration::hours(4));
+        // Some also hold a refresh token: it never decides the deadline.
+        if i % 4 == 0 {
+            t.refresh = Some(Secret::new("r"));
+        }
+        core.record_issued(&p, t, "issued", None).await.unwrap();
+        let state = match i % 5 {
+            1 => RenewalState {
+                last_error: Some("sealed".into()),
+                failed_at: Some(T0),
+                next_retry_at: Some(T0 + Duration::seconds(30 + i)),
+                attempts: 1,
+                ..Default::default()
+            },
+            2 => RenewalState {
+                last_error: Some("max TTL".into()),
+                reminded: vec![1440],
+                ..Default::default()
+            },
+            3 => RenewalState {
+                last_error: Some("invalid_grant".into()),
+                refused: true,
+                ..Default::default()
+            },
+            _ => RenewalState::default(),
+        };
+        core.store().put_renewal(p.id, &state).await.unwrap();
+
+        // Pasted tokens: reminders only, some already said.
+        core.add_profile(&ProfileInput {
+            name: format!("ci-{i}"),
+            server: "sso".into(),
+            login: "manual-token".into(),
+            secret: Some(SecretInput(Secret::new("m"))),
+            token_expires: Some(format!("{}m", 20 + 37 * i)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        // Never logged in.
+        core.add_profile(&ProfileInput {
+            name: format!("dev-{i}"),
+            server: "sso".into(),
+            login: "oidc".into(),
+            settings: ProfileSettings {
+                client_id: Some("cli".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    clock.advance(Duration::minutes(45));
+
+    let expected = one_by_one(&core).await;
+    assert!(expected.values().filter(|at| at.is_some()).count() >= 50);
+    assert_eq!(all_at_once(&core).await, expected);
+
+    // New thresholds: set_settings reschedules everything.
+    let mut settings = core.settings().await.unwrap();
+    settings.reminder_minutes = vec![90, 5];
+    core.set_settings(&settings).await.unwrap();
+    let after = core.store().all_next_at().await.unwrap();
+    assert_ne!(after, expected, "the thresholds moved some deadlines");
+    assert_eq!(one_by_one(&core).await, after);
+}
