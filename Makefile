@@ -51,5 +51,8 @@ bindings:
 sandbox:
 	$(CARGO) run -p latchkey-sandbox -- --seed
 
+# Figures, not tests: Latchkey against a bare Tauri window, gh, oidc-agent and
+# curl, each printing its ratio last (README, "Performance").
 bench:
-	scripts/bench.sh startup && scripts/bench.sh token && scripts/bench.sh scheduler
+	scripts/install-deps.sh --bench
+	scripts/bench.sh all

@@ -2,11 +2,19 @@
 # Installs what building, running and testing Latchkey needs on Debian/Ubuntu,
 # skipping what is already there: system packages (apt, with sudo when not root),
 # the UI's npm packages, and, with --test, tauri-driver for the end-to-end tests.
+# With --bench: what `make bench` needs (the display and keyring tools of the
+# tests, and the programs Latchkey is compared with), none of it for `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_test=0
-[ "${1:-}" = "--test" ] && want_test=1
+want_test=0 want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --bench) want_bench=1 ;;
+    *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
@@ -15,7 +23,11 @@ packages=(
   dbus dbus-x11 gnome-keyring libsecret-tools libglib2.0-bin
 )
 test_packages=(xvfb xauth webkit2gtk-driver xclip xdotool trayer imagemagick keyutils procps python3 python3-venv dunst)
-[ "$want_test" = 1 ] && packages+=("${test_packages[@]}")
+# gh and oidc-agent are what `latchkey token` is compared with; GNU time
+# reads a process's peak memory.
+bench_packages=(gh oidc-agent-cli time)
+if [ "$want_test" = 1 ] || [ "$want_bench" = 1 ]; then packages+=("${test_packages[@]}"); fi
+if [ "$want_bench" = 1 ]; then packages+=("${bench_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do
