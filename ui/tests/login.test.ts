@@ -514,6 +514,7 @@ describe('the lifecycle notice', () => {
       message: 'refresh token expired',
       first: true,
       retrying: true,
+      cause: 'refused',
     });
     const notice = await screen.findByTestId('lifecycle-notice');
     expect(within(notice).queryByTestId('lifecycle-login')).not.toBeInTheDocument();
@@ -524,6 +525,7 @@ describe('the lifecycle notice', () => {
       message: 'refresh token expired',
       first: true,
       retrying: false,
+      cause: 'needs-user',
     });
     expect(await screen.findByTestId('lifecycle-login')).toBeInTheDocument();
   });

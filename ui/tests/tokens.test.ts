@@ -222,6 +222,7 @@ describe('the profile detail', () => {
       message: 'invalid_grant: refresh token expired',
       first: true,
       retrying: false,
+      cause: 'needs-user',
     });
     await user.click(within(panel).getByTestId('renew-now'));
     expect(api.renewNow).toHaveBeenCalledWith(12);
@@ -343,6 +344,7 @@ describe('lifecycle events', () => {
       message: 'cannot reach api.edge.example.com',
       first: true,
       retrying: true,
+      cause: 'refused',
     });
     expect(await screen.findByTestId('lifecycle-notice')).toHaveTextContent(
       'Renewing prod (tenant acme) failed: cannot reach api.edge.example.com',

@@ -109,11 +109,19 @@ pub async fn run(core: &Latchkey, args: LoginArgs) -> Result<(), Error> {
                 url,
                 redirect_uri,
             } => {
-                eprintln!(
-                    "Log {} in at this address (it comes back to {redirect_uri}):\n\n  {url}\n",
-                    where_(&profile, &tenant)
-                );
-                if !args.no_browser {
+                if args.no_browser {
+                    // The address alone on the first line of stdout, so a
+                    // script can take it with `head -1`; the rest is for people.
+                    print_address(&url);
+                    eprintln!(
+                        "Open that address to log {} in (it comes back to {redirect_uri}).",
+                        where_(&profile, &tenant)
+                    );
+                } else {
+                    eprintln!(
+                        "Log {} in at this address (it comes back to {redirect_uri}):\n\n  {url}\n",
+                        where_(&profile, &tenant)
+                    );
                     open_browser(&url);
                 }
                 return wait_for_outcome(core, &mut outcomes, &profile).await;
@@ -125,6 +133,9 @@ pub async fn run(core: &Latchkey, args: LoginArgs) -> Result<(), Error> {
                 verification_uri,
                 ..
             } => {
+                if args.no_browser {
+                    print_address(&verification_uri);
+                }
                 eprintln!(
                     "To log {} in, open {verification_uri} and enter the code:\n\n  {user_code}\n",
                     where_(&profile, &tenant)
@@ -164,6 +175,14 @@ pub async fn run(core: &Latchkey, args: LoginArgs) -> Result<(), Error> {
             }
         }
     }
+}
+
+/// Prints the address to open as one line of stdout and flushes it at once:
+/// the command goes on waiting, and a script reading a pipe must see it now.
+fn print_address(url: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{url}");
+    let _ = out.flush();
 }
 
 /// Opens `url` with `LATCHKEY_BROWSER` if set, else the desktop's opener;

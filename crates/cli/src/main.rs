@@ -50,6 +50,9 @@ enum Command {
     },
     /// Log a profile in and store its token in the keyring
     Login(LoginArgs),
+    /// Renew a profile's token now (refresh, re-issue or silent re-login);
+    /// prints the new expiry. Exit 3: log in yourself; 4: refused; 5: unreachable.
+    Renew { profile: String },
     /// Forget a profile's tokens (revoking them where the server can)
     Logout { profile: String },
     /// Decode, verify or mint JSON Web Tokens
@@ -282,6 +285,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Profile(cmd) => profile(&core, cmd).await,
         Command::Token { profile, format } => token(&core, &profile, format).await,
         Command::Login(args) => login::run(&core, args).await,
+        Command::Renew { profile } => renew(&core, &profile).await,
         Command::Logout { profile } => logout(&core, &profile).await,
         Command::Sign(args) => sign::run(&core, args).await,
         Command::Jwt(_) | Command::Keyring(_) => unreachable!("handled above"),
@@ -335,6 +339,23 @@ async fn token(core: &Latchkey, name: &str, format: TokenFormat) -> Result<(), E
                 })
             );
         }
+    }
+    Ok(())
+}
+
+async fn renew(core: &Latchkey, name: &str) -> Result<(), Error> {
+    match core.renew_now(name).await? {
+        Some(expires_at) => {
+            let now = core.clock().now();
+            if let Ok(at) = latchkey_core::tokens::parse_expiry(&expires_at, now) {
+                eprintln!(
+                    "renewed {name}; the token expires {}",
+                    latchkey_core::tokens::relative(now, at)
+                );
+            }
+            println!("{expires_at}");
+        }
+        None => eprintln!("renewed {name}; the token does not expire"),
     }
     Ok(())
 }

@@ -1,86 +1,11 @@
 //! The `latchkey` binary on a temporary data folder and a test keyring service:
 //! names, JSON output and exit codes as DESIGN.md promises them.
 
+mod common;
+
+use common::{keyring_session, stderr, Home};
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-struct Home {
-    dir: tempfile::TempDir,
-    service: String,
-}
-
-impl Home {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-            service: format!("latchkey-cli-test-{}-{}", std::process::id(), rand_suffix()),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_with_stdin(args, None)
-    }
-
-    fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
-            .args(args)
-            .env("LATCHKEY_HOME", self.dir.path())
-            .env("LATCHKEY_KEYRING_SERVICE", &self.service)
-            // A test never waits on a prompt.
-            .env("LATCHKEY_NONINTERACTIVE", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(text) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
-    }
-
-    fn run_with_stdin_bytes(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
-            .args(args)
-            .env("LATCHKEY_HOME", self.dir.path())
-            .env("LATCHKEY_KEYRING_SERVICE", &self.service)
-            .env("LATCHKEY_NONINTERACTIVE", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::UNIX_EPOCH
-        .elapsed()
-        .unwrap()
-        .subsec_nanos() as u64
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use std::process::{Command, Stdio};
 
 #[test]
 fn servers_are_added_listed_and_removed() {
@@ -333,13 +258,6 @@ fn tenants_are_managed_per_server() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("tenant"), "{}", stderr(&out));
-}
-
-fn keyring_session() {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "this test needs a D-Bus session with an unlocked keyring: run it through `make test`"
-    );
 }
 
 #[test]
@@ -600,29 +518,39 @@ fn a_browser_login_comes_back_to_the_clis_loopback_listener() {
         .avassa()
         .is_valid(String::from_utf8_lossy(&token.stdout).trim()));
 
-    // --no-browser prints the address and nobody comes back: the CLI gives
-    // up at the deadline; here we only check the address is printed, so
-    // kill it after it appears.
+    // --no-browser: the address alone is the first line of stdout (as DESIGN
+    // promises, for `head -1`), explanations go to stderr, and opening the
+    // address from elsewhere completes the login.
+    home.run(&["logout", "sso"]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
         .args(["login", "sso", "--no-browser"])
         .env("LATCHKEY_HOME", home.dir.path())
         .env("LATCHKEY_KEYRING_SERVICE", &home.service)
         .env("LATCHKEY_NONINTERACTIVE", "1")
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut seen = String::new();
-    let mut reader = std::io::BufReader::new(child.stderr.take().unwrap());
-    while !seen.contains("Waiting for the browser") {
-        let mut line = String::new();
-        if std::io::BufRead::read_line(&mut reader, &mut line).unwrap() == 0 {
-            break;
-        }
-        seen.push_str(&line);
-    }
-    child.kill().unwrap();
-    let _ = child.wait();
-    assert!(seen.contains("/avassa/oidc/authorize?state="), "{seen}");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    let address = first.strip_suffix('\n').expect("one whole line");
+    assert!(
+        address.starts_with(&format!("{url}/oidc/authorize?state=")),
+        "{address}"
+    );
+    assert!(!address.contains(' '), "the line is the address alone");
+    let opened = Command::new("curl")
+        .args(["-fsSL", "-o", "/dev/null", address])
+        .status()
+        .unwrap();
+    assert!(opened.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert_eq!(rest, "", "nothing but the address on stdout");
+    assert!(stderr(&out).contains("Logged in sso"), "{}", stderr(&out));
     rt.block_on(sandbox.stop());
 }
 
@@ -887,4 +815,84 @@ fn sign_prints_headers_a_curl_line_that_the_server_accepts_and_checks_the_key() 
         stderr(&out)
     );
     rt.block_on(sandbox.stop());
+}
+
+#[test]
+fn renew_prints_the_new_expiry_and_exits_by_what_went_wrong() {
+    keyring_session();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt.block_on(latchkey_sandbox::Sandbox::start(0)).unwrap();
+    let home = Home::new();
+    let url = sandbox.url_of("avassa");
+    home.ok(&["server", "add", "edge", "--kind", "avassa", "--url", &url]);
+    home.ok(&["tenant", "add", "edge", "acme"]);
+    home.ok(&[
+        "profile",
+        "add",
+        "alice",
+        "--server",
+        "edge",
+        "--tenant",
+        "acme",
+        "--login",
+        "avassa-password",
+        "--username",
+        "alice",
+    ]);
+    let out = home.run(&["renew", "alice"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "never logged in: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("latchkey login alice"),
+        "{}",
+        stderr(&out)
+    );
+
+    let password = format!("{}\n", latchkey_sandbox::avassa::ALICE_PASSWORD);
+    let out = home.run_with_stdin(&["login", "alice", "--password-stdin"], Some(&password));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = home.json(&["token", "alice", "--format", "json"]);
+
+    let out = home.ok(&["renew", "alice"]);
+    let printed = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let parsed =
+        time::OffsetDateTime::parse(&printed, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("stdout is the expiry alone ({printed}): {e}"));
+    assert!(parsed > time::OffsetDateTime::now_utc(), "{printed}");
+    assert!(stderr(&out).contains("renewed alice"), "{}", stderr(&out));
+    assert_eq!(sandbox.avassa().refreshes(), 1, "one refresh at the server");
+    let after = home.json(&["token", "alice", "--format", "json"]);
+    assert_ne!(after["token"], before["token"], "a new token");
+    assert!(sandbox.avassa().is_valid(after["token"].as_str().unwrap()));
+
+    // Sealed: the server refused; the token stays.
+    sandbox.avassa().set_sealed(true);
+    let out = home.run(&["renew", "alice"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("sealed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("current token is kept"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        home.json(&["token", "alice", "--format", "json"])["token"],
+        after["token"]
+    );
+
+    // Gone: unreachable; the token stays.
+    rt.block_on(sandbox.stop());
+    let out = home.run(&["renew", "alice"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(
+        home.json(&["token", "alice", "--format", "json"])["token"],
+        after["token"]
+    );
+
+    let out = home.run(&["renew", "nobody"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

@@ -72,7 +72,8 @@ pub enum RenewError {
     /// user must log in again. The message is the server's own.
     #[error("{0}")]
     NeedsUser(String),
-    /// Worth another try later (network down, server sealed, 5xx).
+    /// Worth another try later: the server answered but could not serve now
+    /// (sealed, 5xx, throttled, a garbled answer).
     #[error("{0}")]
     Transient(String),
     /// The server refused the credential the renewal presented (OAuth's
@@ -82,6 +83,41 @@ pub enum RenewError {
     /// on the same grant, may be refused too: it is no longer handed out.
     #[error("{0}")]
     Refused(String),
+    /// Worth another try later: the server could not be reached at all.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl RenewError {
+    /// A failure of a call that may be retried: unreachable stays
+    /// unreachable, anything else is a transient refusal.
+    pub fn retry(err: Error) -> Self {
+        match err {
+            Error::Unreachable(m) => RenewError::Unreachable(m),
+            other => RenewError::Transient(other.to_string()),
+        }
+    }
+
+    /// Why it failed, as hosts tell it (the CLI's exit code, the window's notice).
+    pub fn cause(&self) -> FailureCause {
+        match self {
+            RenewError::NeedsUser(_) | RenewError::Refused(_) => FailureCause::NeedsUser,
+            RenewError::Transient(_) => FailureCause::Refused,
+            RenewError::Unreachable(_) => FailureCause::Unreachable,
+        }
+    }
+}
+
+/// Why a renewal failed, for whoever must decide what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureCause {
+    /// Only the user can fix it: log in again, enter an OTP, open the browser.
+    NeedsUser,
+    /// The server answered with a refusal it may lift (sealed, 5xx, throttled).
+    Refused,
+    /// The server could not be reached.
+    Unreachable,
 }
 
 /// Obtains a fresh token for a profile without the user. One per login kind
@@ -108,6 +144,7 @@ pub enum LifecycleEvent {
         first: bool,
         /// Latchkey will try again by itself.
         retrying: bool,
+        cause: FailureCause,
     },
     /// A token that needs the user crosses a reminder threshold.
     Reminder {
@@ -453,6 +490,7 @@ impl Latchkey {
                 profile: name,
                 first: false,
                 retrying: true,
+                cause: FailureCause::Refused,
             });
         };
         let outcome = self.renew_once(profile_id, force).await;
@@ -555,7 +593,7 @@ impl Latchkey {
                 state.failed_at = Some(now);
                 state.last_error = Some(err.to_string());
                 state.refused = matches!(err, RenewError::Refused(_));
-                let retrying = matches!(err, RenewError::Transient(_));
+                let retrying = matches!(err, RenewError::Transient(_) | RenewError::Unreachable(_));
                 state.next_retry_at = retrying.then(|| {
                     let at = now + backoff(state.attempts, rand::random::<f64>());
                     // No point retrying after it expired: renew just before.
@@ -575,7 +613,36 @@ impl Latchkey {
                     message: err.to_string(),
                     first: state.attempts == 1,
                     retrying,
+                    cause: err.cause(),
                 })
+            }
+        }
+    }
+
+    /// Renews a profile now, whatever its deadline ("Renew now", `latchkey
+    /// renew`), through the same single-flight path as the scheduler. Returns
+    /// the new expiry (RFC 3339), if the token has one. A failure keeps the old
+    /// token and comes back as the error that says what to do: log in again,
+    /// the server refused, or it could not be reached.
+    pub async fn renew_now(&self, name: &str) -> Result<Option<String>> {
+        let profile = self.profile_named(name).await?;
+        match self.renew_profile(profile.id, true).await? {
+            LifecycleEvent::Renewed { expires_at, .. } => Ok(expires_at),
+            LifecycleEvent::RenewalFailed { message, cause, .. } => Err(match cause {
+                FailureCause::NeedsUser => {
+                    Error::LoginRequired(format!("{message}; log in with `latchkey login {name}`"))
+                }
+                FailureCause::Refused => Error::ServerRefused {
+                    status: None,
+                    field: None,
+                    message: format!("{message} (the current token is kept; try again later)"),
+                },
+                FailureCause::Unreachable => Error::Unreachable(format!(
+                    "{message} (the current token is kept; check the network and try again)"
+                )),
+            }),
+            LifecycleEvent::Reminder { .. } => {
+                Err(Error::Internal("a renewal answered with a reminder".into()))
             }
         }
     }
@@ -768,6 +835,11 @@ mod tests {
             message: "strongbox sealed".into(),
             first,
             retrying,
+            cause: if retrying {
+                FailureCause::Refused
+            } else {
+                FailureCause::NeedsUser
+            },
         }
     }
 

@@ -218,6 +218,15 @@ export type ErrorCode =
 /**  A bug or an unexpected state. */
 "internal";
 
+/**  Why a renewal failed, for whoever must decide what to do next. */
+export type FailureCause = 
+/**  Only the user can fix it: log in again, enter an OTP, open the browser. */
+"needs-user" | 
+/**  The server answered with a refusal it may lift (sealed, 5xx, throttled). */
+"refused" | 
+/**  The server could not be reached. */
+"unreachable";
+
 /**
  *  The user picked a profile in the tray, or clicked a notification: show
  *  it, and with `login`, start its login (the password or OTP dialog, or the
@@ -317,7 +326,7 @@ export type LifecycleEvent = { type: "renewed"; profile_id: number; profile: str
 /**  The first failure in a row: the one to announce. */
 first: boolean; 
 /**  Latchkey will try again by itself. */
-retrying: boolean } | 
+retrying: boolean; cause: FailureCause } | 
 /**  A token that needs the user crosses a reminder threshold. */
 { type: "reminder"; profile_id: number; profile: string; tenant: string | null; expires_at: string; 
 /**  The threshold crossed, in minutes before expiry (0 = at expiry). */

@@ -550,8 +550,8 @@ impl Renewer for Avassa {
                     ))
                 }
                 Ok((status, text)) => (status, error_message(&text)),
-                Err(Error::Unreachable(m)) => return Err(RenewError::Transient(m)),
-                Err(e) => return Err(RenewError::Transient(e.to_string())),
+                Err(Error::Unreachable(m)) => return Err(RenewError::Unreachable(m)),
+                Err(e) => return Err(RenewError::retry(e)),
             };
             // A 401 refuses the token itself (revoked, or rotated away by a
             // refresh whose answer never arrived): it must not be handed out
@@ -598,7 +598,7 @@ impl Renewer for Avassa {
                 Ok(Begun::Browser { .. } | Begun::Device { .. }) => {
                     Err(gone(format!("{refused}; log in again through the browser")))
                 }
-                Err(Error::Unreachable(m)) => Err(RenewError::Transient(m)),
+                Err(Error::Unreachable(m)) => Err(RenewError::Unreachable(m)),
                 Err(e) => Err(gone(format!("{refused}; logging in again failed: {e}"))),
             }
         })

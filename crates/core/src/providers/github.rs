@@ -406,7 +406,7 @@ impl GitHub {
             if oauth::is_invalid_grant(&e) {
                 RenewError::Refused(e.to_string())
             } else {
-                RenewError::Transient(e.to_string())
+                RenewError::retry(e)
             }
         };
         let mut client = BasicClient::new(ClientId::new(s.client_id.clone().unwrap_or_default()))

@@ -474,7 +474,7 @@ impl Oidc {
                 RenewError::Transient(e.to_string())
             }
             Error::ServerRefused { .. } => RenewError::Refused(e.to_string()),
-            other => RenewError::Transient(other.to_string()),
+            other => RenewError::retry(other),
         };
         let meta = self
             .metadata(ctx.server, &issuer, false)

@@ -1622,7 +1622,7 @@ impl Renewer for Quay {
                     | Error::Invalid { .. } => RenewError::NeedsUser(e.to_string()),
                     // The network, a proxy's page, an answer cut short or
                     // without its token, throttling: worth a retry.
-                    other => RenewError::Transient(other.to_string()),
+                    other => RenewError::retry(other),
                 })
         })
     }

@@ -1,0 +1,102 @@
+//! What every CLI test file shares: a private installation (a temporary data
+//! folder and a keyring service of its own) and the binaries run against it.
+#![allow(dead_code)] // each test file uses its own part
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// The `latchkey` binary under test.
+pub const LATCHKEY: &str = env!("CARGO_BIN_EXE_latchkey");
+
+/// A private installation: data folder and keyring service.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+    pub service: String,
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Home {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            service: format!("latchkey-cli-test-{}-{}", std::process::id(), rand_suffix()),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `program` with this installation's environment, never waiting on a prompt.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("LATCHKEY_HOME", self.dir.path())
+            .env("LATCHKEY_KEYRING_SERVICE", &self.service)
+            .env("LATCHKEY_NONINTERACTIVE", "1");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with_stdin(args, None)
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.run_with_stdin_bytes(args, stdin.unwrap_or_default().as_bytes())
+    }
+
+    pub fn run_with_stdin_bytes(&self, args: &[&str], stdin: &[u8]) -> Output {
+        feed(self.command(LATCHKEY).args(args), stdin)
+    }
+
+    /// Runs `latchkey ARGS…` and expects success; panics with its stderr otherwise.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        out
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_slice(&self.ok(args).stdout).unwrap()
+    }
+}
+
+/// Runs `cmd` with `stdin` as its whole input and collects its output.
+pub fn feed(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::UNIX_EPOCH
+        .elapsed()
+        .unwrap()
+        .subsec_nanos() as u64
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Tests that touch the keyring run inside scripts/session.sh.
+pub fn keyring_session() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "this test needs a D-Bus session with an unlocked keyring: run it through `make test`"
+    );
+}
