@@ -18,6 +18,7 @@ mod keyring;
 mod login;
 mod output;
 mod sign;
+mod transfer;
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +61,25 @@ enum Command {
     Jwt(jwt::JwtCommand),
     /// Sign a DCI request with a dci-hmac profile's key, or --check whose key it is
     Sign(sign::SignArgs),
+    /// Write servers, tenants and profiles (never a secret) as a TOML file to
+    /// keep in git and share with a team
+    Export {
+        /// Write to this file instead of stdout
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
+    /// Add and change servers, tenants and profiles from an exported file
+    /// (all or nothing; importing twice changes nothing)
+    Import {
+        /// The file (`-` for stdin)
+        file: std::path::PathBuf,
+        /// Say what would change, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that the keyring works (exit 3 when it is locked or absent)
     #[command(subcommand)]
     Keyring(KeyringCommand),
@@ -155,6 +175,9 @@ enum ProfileCommand {
     },
     /// Remove a profile and forget its secrets
     Remove { name: String },
+    /// Give a profile its secret (password, client secret, key, robot token, or
+    /// the token itself), read from stdin, e.g. after `latchkey import`
+    Secret { name: String },
 }
 
 #[derive(Args)]
@@ -288,6 +311,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Renew { profile } => renew(&core, &profile).await,
         Command::Logout { profile } => logout(&core, &profile).await,
         Command::Sign(args) => sign::run(&core, args).await,
+        Command::Export { file } => transfer::export(&core, file).await,
+        Command::Import {
+            file,
+            dry_run,
+            json,
+        } => transfer::import(&core, &file, dry_run, json).await,
         Command::Jwt(_) | Command::Keyring(_) => unreachable!("handled above"),
     }
 }
@@ -464,6 +493,10 @@ async fn profile(core: &Latchkey, cmd: ProfileCommand) -> Result<(), Error> {
         ProfileCommand::Remove { name } => {
             core.remove_profile(&name).await?;
             eprintln!("removed profile {name} and its secrets");
+        }
+        ProfileCommand::Secret { name } => {
+            let profile = core.set_profile_secret(&name, read_secret_stdin()?).await?;
+            eprintln!("stored the secret of {} in the keyring", profile.name);
         }
     }
     Ok(())

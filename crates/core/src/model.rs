@@ -499,6 +499,28 @@ impl ProfileSettings {
     }
 }
 
+impl SettingField {
+    pub const ALL: &'static [SettingField] = &[
+        SettingField::Username,
+        SettingField::ClientId,
+        SettingField::Scopes,
+        SettingField::Audience,
+        SettingField::Issuer,
+        SettingField::Role,
+        SettingField::Service,
+        SettingField::SaTokenFile,
+        SettingField::AccessKey,
+        SettingField::Redirect,
+        SettingField::RedirectUri,
+        SettingField::SourceProfile,
+    ];
+
+    /// Its name in [`ProfileSettings`] (and in forms, errors and export files).
+    pub fn name(self) -> &'static str {
+        field_name(self)
+    }
+}
+
 fn field_name(field: SettingField) -> &'static str {
     match field {
         SettingField::Username => "username",
@@ -528,20 +550,7 @@ pub fn validate_settings(login: LoginKind, settings: &ProfileSettings) -> Result
             ));
         }
     }
-    for field in [
-        SettingField::Username,
-        SettingField::ClientId,
-        SettingField::Scopes,
-        SettingField::Audience,
-        SettingField::Issuer,
-        SettingField::Role,
-        SettingField::Service,
-        SettingField::SaTokenFile,
-        SettingField::AccessKey,
-        SettingField::Redirect,
-        SettingField::RedirectUri,
-        SettingField::SourceProfile,
-    ] {
+    for &field in SettingField::ALL {
         if settings.get(field) && !spec.required.contains(&field) && !spec.optional.contains(&field)
         {
             let name = field_name(field);

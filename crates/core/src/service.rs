@@ -456,8 +456,8 @@ impl Latchkey {
         input: &ProfileInput,
         existing: Option<&Profile>,
     ) -> Result<ResolvedProfile> {
-        let name = input.name.trim().to_string();
-        model::validate_name("name", &name)?;
+        // The name first, as the form shows errors in field order.
+        model::validate_name("name", input.name.trim())?;
         let server = self
             .store
             .server_by_name(input.server.trim())
@@ -471,41 +471,13 @@ impl Latchkey {
                     ),
                 )
             })?;
-        let login: LoginKind = input.login.trim().parse()?;
-        if !server.kind.logins().contains(&login) {
-            let choices: Vec<&str> = server.kind.logins().iter().map(|l| l.as_str()).collect();
-            return Err(Error::invalid(
-                "login",
-                format!(
-                    "{login} does not work with a {} server; choose one of: {}",
-                    server.kind,
-                    choices.join(", ")
-                ),
-            ));
-        }
-        let tenant = match input
-            .tenant
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            Some(t) => {
-                model::validate_tenant(t)?;
-                if !server.kind.has_tenants() {
-                    return Err(Error::invalid(
-                        "tenant",
-                        format!("{} servers have no tenants; leave it empty", server.kind),
-                    ));
-                }
-                Some(t.to_string())
-            }
-            None if login.needs_tenant() => {
-                return Err(Error::invalid("tenant", format!("{login} needs a tenant")))
-            }
-            None => None,
-        };
-        let settings = input.settings.clone().normalized();
-        model::validate_settings(login, &settings)?;
+        let ProfileFields {
+            name,
+            login,
+            tenant,
+            settings,
+            label,
+        } = check_profile(input, server.kind)?;
         let secret_spec = login.spec().secret;
         let secret = input
             .secret
@@ -549,12 +521,6 @@ impl Latchkey {
             }
             _ => None,
         };
-        let label = input
-            .label
-            .as_deref()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string);
         Ok(ResolvedProfile {
             name,
             server,
@@ -682,6 +648,31 @@ impl Latchkey {
             self.vault.set(SecretKey::new(id, slot), secret).await?;
         }
         Ok(profile)
+    }
+
+    /// Gives a profile its secret (password, client secret, key, robot token,
+    /// or the token itself for `manual-token`), replacing the stored one:
+    /// what an imported profile needs before it works.
+    pub async fn set_profile_secret(&self, name: &str, secret: Secret) -> Result<Profile> {
+        let profile = self.profile_named(name).await?;
+        if profile.login.spec().secret.is_none() {
+            return Err(Error::invalid(
+                "secret",
+                format!("{} keeps no secret", profile.login),
+            ));
+        }
+        let (server, tenant) = self.server_and_tenant(&profile).await?;
+        let input = ProfileInput {
+            name: profile.name.clone(),
+            server: server.name,
+            tenant,
+            login: profile.login.to_string(),
+            settings: profile.settings.clone(),
+            label: profile.label.clone(),
+            secret: Some(crate::vault::SecretInput(secret)),
+            token_expires: None,
+        };
+        self.update_profile(profile.id, &input).await
     }
 
     /// Forgets a profile and its secrets. Secrets go first: if the keyring is
@@ -985,6 +976,73 @@ fn history_entry(row: HistoryRow) -> HistoryEntry {
         event: row.event,
         detail: row.detail,
     }
+}
+
+/// A profile's non-secret fields, checked and normalized.
+pub(crate) struct ProfileFields {
+    pub name: String,
+    pub login: LoginKind,
+    pub tenant: Option<String>,
+    pub settings: ProfileSettings,
+    pub label: Option<String>,
+}
+
+/// Checks what a profile input says on its own and against the kind of its
+/// server: the window, the CLI and an import refuse the same input with the
+/// same message. Secrets and references to stored data are the caller's.
+pub(crate) fn check_profile(
+    input: &ProfileInput,
+    server_kind: ServerKind,
+) -> Result<ProfileFields> {
+    let name = input.name.trim().to_string();
+    model::validate_name("name", &name)?;
+    let login: LoginKind = input.login.trim().parse()?;
+    if !server_kind.logins().contains(&login) {
+        let choices: Vec<&str> = server_kind.logins().iter().map(|l| l.as_str()).collect();
+        return Err(Error::invalid(
+            "login",
+            format!(
+                "{login} does not work with a {server_kind} server; choose one of: {}",
+                choices.join(", ")
+            ),
+        ));
+    }
+    let tenant = match input
+        .tenant
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(t) => {
+            model::validate_tenant(t)?;
+            if !server_kind.has_tenants() {
+                return Err(Error::invalid(
+                    "tenant",
+                    format!("{server_kind} servers have no tenants; leave it empty"),
+                ));
+            }
+            Some(t.to_string())
+        }
+        None if login.needs_tenant() => {
+            return Err(Error::invalid("tenant", format!("{login} needs a tenant")))
+        }
+        None => None,
+    };
+    let settings = input.settings.clone().normalized();
+    model::validate_settings(login, &settings)?;
+    let label = input
+        .label
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string);
+    Ok(ProfileFields {
+        name,
+        login,
+        tenant,
+        settings,
+        label,
+    })
 }
 
 struct ResolvedProfile {

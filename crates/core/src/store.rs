@@ -148,6 +148,11 @@ impl Store {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     }
 
+    /// Starts writes that land together or not at all (an import).
+    pub async fn begin(&self) -> Result<StoreTx> {
+        Ok(StoreTx(self.pool.begin().await?))
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -161,14 +166,7 @@ impl Store {
         url: &str,
         ca_pem: Option<&str>,
     ) -> Result<Server> {
-        let id = sqlx::query("INSERT INTO servers (name, kind, url, ca_pem) VALUES (?, ?, ?, ?)")
-            .bind(name)
-            .bind(kind.as_str())
-            .bind(url)
-            .bind(ca_pem)
-            .execute(&self.pool)
-            .await?
-            .last_insert_rowid();
+        let id = write::insert_server(&self.pool, name, kind, url, ca_pem).await?;
         self.server(id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("inserted server vanished".into()))
@@ -182,16 +180,7 @@ impl Store {
         url: &str,
         ca_pem: Option<&str>,
     ) -> Result<Option<Server>> {
-        let done =
-            sqlx::query("UPDATE servers SET name = ?, kind = ?, url = ?, ca_pem = ? WHERE id = ?")
-                .bind(name)
-                .bind(kind.as_str())
-                .bind(url)
-                .bind(ca_pem)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-        if done.rows_affected() == 0 {
+        if !write::update_server(&self.pool, id, name, kind, url, ca_pem).await? {
             return Ok(None);
         }
         self.server(id).await
@@ -239,12 +228,7 @@ impl Store {
     // ---- tenants ----
 
     pub async fn insert_tenant(&self, server_id: i64, name: &str) -> Result<Tenant> {
-        let id = sqlx::query("INSERT INTO tenants (server_id, name) VALUES (?, ?)")
-            .bind(server_id)
-            .bind(name)
-            .execute(&self.pool)
-            .await?
-            .last_insert_rowid();
+        let id = write::insert_tenant(&self.pool, server_id, name).await?;
         Ok(Tenant {
             id,
             server_id,
@@ -296,20 +280,15 @@ impl Store {
         settings: &ProfileSettings,
         label: Option<&str>,
     ) -> Result<Profile> {
-        let settings_json =
-            serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let id = sqlx::query(
-            "INSERT INTO profiles (name, server_id, tenant_id, login, settings, label) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(name)
-        .bind(server_id)
-        .bind(tenant_id)
-        .bind(login.as_str())
-        .bind(settings_json)
-        .bind(label)
-        .execute(&self.pool)
-        .await?
-        .last_insert_rowid();
+        let row = write::ProfileRow {
+            name,
+            server_id,
+            tenant_id,
+            login,
+            settings,
+            label,
+        };
+        let id = write::insert_profile(&self.pool, &row).await?;
         self.profile(id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("inserted profile vanished".into()))
@@ -326,21 +305,15 @@ impl Store {
         settings: &ProfileSettings,
         label: Option<&str>,
     ) -> Result<Option<Profile>> {
-        let settings_json =
-            serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let done = sqlx::query(
-            "UPDATE profiles SET name = ?, server_id = ?, tenant_id = ?, login = ?, settings = ?, label = ? WHERE id = ?",
-        )
-        .bind(name)
-        .bind(server_id)
-        .bind(tenant_id)
-        .bind(login.as_str())
-        .bind(settings_json)
-        .bind(label)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
+        let row = write::ProfileRow {
+            name,
+            server_id,
+            tenant_id,
+            login,
+            settings,
+            label,
+        };
+        if !write::update_profile(&self.pool, id, &row).await? {
             return Ok(None);
         }
         self.profile(id).await
@@ -448,14 +421,9 @@ impl Store {
     }
 
     pub async fn delete_tokens(&self, profile_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM tokens WHERE profile_id = ?")
-            .bind(profile_id)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query("DELETE FROM renewals WHERE profile_id = ?")
-            .bind(profile_id)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        write::delete_tokens(&mut tx, profile_id).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -767,4 +735,177 @@ fn profile_from_row(row: &SqliteRow) -> Result<Profile> {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         label: row.try_get("label")?,
     })
+}
+
+/// Writes that land together or not at all: nothing is visible to others
+/// until [`StoreTx::commit`], and dropping it undoes them.
+pub struct StoreTx(sqlx::Transaction<'static, sqlx::Sqlite>);
+
+impl StoreTx {
+    pub async fn insert_server(
+        &mut self,
+        name: &str,
+        kind: ServerKind,
+        url: &str,
+        ca_pem: Option<&str>,
+    ) -> Result<i64> {
+        write::insert_server(&mut *self.0, name, kind, url, ca_pem).await
+    }
+
+    pub async fn update_server(
+        &mut self,
+        id: i64,
+        name: &str,
+        kind: ServerKind,
+        url: &str,
+        ca_pem: Option<&str>,
+    ) -> Result<bool> {
+        write::update_server(&mut *self.0, id, name, kind, url, ca_pem).await
+    }
+
+    pub async fn insert_tenant(&mut self, server_id: i64, name: &str) -> Result<i64> {
+        write::insert_tenant(&mut *self.0, server_id, name).await
+    }
+
+    pub async fn insert_profile(&mut self, row: &write::ProfileRow<'_>) -> Result<i64> {
+        write::insert_profile(&mut *self.0, row).await
+    }
+
+    pub async fn update_profile(&mut self, id: i64, row: &write::ProfileRow<'_>) -> Result<bool> {
+        write::update_profile(&mut *self.0, id, row).await
+    }
+
+    pub async fn delete_tokens(&mut self, profile_id: i64) -> Result<()> {
+        write::delete_tokens(&mut self.0, profile_id).await
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+/// The statements behind the writes, on the pool or inside a transaction.
+pub mod write {
+    use super::{Result, StoreError};
+    use crate::model::{LoginKind, ProfileSettings, ServerKind};
+    use sqlx::sqlite::SqliteConnection;
+    use sqlx::SqliteExecutor;
+
+    /// A profile's columns, as written.
+    pub struct ProfileRow<'a> {
+        pub name: &'a str,
+        pub server_id: i64,
+        pub tenant_id: Option<i64>,
+        pub login: LoginKind,
+        pub settings: &'a ProfileSettings,
+        pub label: Option<&'a str>,
+    }
+
+    pub(super) async fn insert_server<'c>(
+        e: impl SqliteExecutor<'c>,
+        name: &str,
+        kind: ServerKind,
+        url: &str,
+        ca_pem: Option<&str>,
+    ) -> Result<i64> {
+        Ok(
+            sqlx::query("INSERT INTO servers (name, kind, url, ca_pem) VALUES (?, ?, ?, ?)")
+                .bind(name)
+                .bind(kind.as_str())
+                .bind(url)
+                .bind(ca_pem)
+                .execute(e)
+                .await?
+                .last_insert_rowid(),
+        )
+    }
+
+    pub(super) async fn update_server<'c>(
+        e: impl SqliteExecutor<'c>,
+        id: i64,
+        name: &str,
+        kind: ServerKind,
+        url: &str,
+        ca_pem: Option<&str>,
+    ) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE servers SET name = ?, kind = ?, url = ?, ca_pem = ? WHERE id = ?")
+                .bind(name)
+                .bind(kind.as_str())
+                .bind(url)
+                .bind(ca_pem)
+                .bind(id)
+                .execute(e)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn insert_tenant<'c>(
+        e: impl SqliteExecutor<'c>,
+        server_id: i64,
+        name: &str,
+    ) -> Result<i64> {
+        Ok(
+            sqlx::query("INSERT INTO tenants (server_id, name) VALUES (?, ?)")
+                .bind(server_id)
+                .bind(name)
+                .execute(e)
+                .await?
+                .last_insert_rowid(),
+        )
+    }
+
+    fn settings_json(settings: &ProfileSettings) -> Result<String> {
+        serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    pub(super) async fn insert_profile<'c>(
+        e: impl SqliteExecutor<'c>,
+        row: &ProfileRow<'_>,
+    ) -> Result<i64> {
+        Ok(sqlx::query(
+            "INSERT INTO profiles (name, server_id, tenant_id, login, settings, label) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(row.name)
+        .bind(row.server_id)
+        .bind(row.tenant_id)
+        .bind(row.login.as_str())
+        .bind(settings_json(row.settings)?)
+        .bind(row.label)
+        .execute(e)
+        .await?
+        .last_insert_rowid())
+    }
+
+    pub(super) async fn update_profile<'c>(
+        e: impl SqliteExecutor<'c>,
+        id: i64,
+        row: &ProfileRow<'_>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE profiles SET name = ?, server_id = ?, tenant_id = ?, login = ?, settings = ?, label = ? WHERE id = ?",
+        )
+        .bind(row.name)
+        .bind(row.server_id)
+        .bind(row.tenant_id)
+        .bind(row.login.as_str())
+        .bind(settings_json(row.settings)?)
+        .bind(row.label)
+        .bind(id)
+        .execute(e)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn delete_tokens(c: &mut SqliteConnection, profile_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM tokens WHERE profile_id = ?")
+            .bind(profile_id)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("DELETE FROM renewals WHERE profile_id = ?")
+            .bind(profile_id)
+            .execute(&mut *c)
+            .await?;
+        Ok(())
+    }
 }

@@ -76,6 +76,8 @@ pub async fn seed(core: &Latchkey, sandbox: &Sandbox) -> latchkey_core::Result<V
             tenant: None,
             settings: ProfileSettings {
                 client_id: Some("sandbox-github-client".into()),
+                // The sandbox's GitHub, not github.com: offline means offline.
+                issuer: Some(format!("{base_url}/github")),
                 ..settings()
             },
             secret: None,
