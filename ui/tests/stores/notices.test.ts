@@ -40,6 +40,7 @@ describe('the notices store', () => {
       profile: 'p7',
       message: 'server sealed',
       retrying: true,
+      cause: 'refused' as const,
       first: false,
     };
     notices.announce(failed, 'acme', NOW);
