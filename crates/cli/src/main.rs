@@ -222,6 +222,10 @@ struct ProfileAdd {
     /// quay-registry as $oauthtoken: the quay-direct-oauth profile whose token it presents
     #[arg(long)]
     source_profile: Option<String>,
+    /// The container registry whose logins this profile's token is for, as
+    /// [USER@]HOST[:PORT] (docker-credential-latchkey hands it out there)
+    #[arg(long)]
+    registry: Option<String>,
     /// A free-text label shown beside the name
     #[arg(long)]
     label: Option<String>,
@@ -481,6 +485,7 @@ async fn profile(core: &Latchkey, cmd: ProfileCommand) -> Result<(), Error> {
                     redirect,
                     redirect_uri: args.redirect_uri,
                     source_profile: args.source_profile,
+                    registry: args.registry,
                 },
                 label: args.label,
                 secret,

@@ -23,6 +23,7 @@ pub mod service;
 pub mod settings;
 pub mod store;
 pub mod tokens;
+pub mod tool_credentials;
 pub mod transfer;
 pub mod tray;
 pub mod vault;

@@ -19,6 +19,9 @@ pub enum ServerKind {
     Quay,
     Avassa,
     Dci,
+    /// Any Docker/OCI registry, for tokens handed to `docker login` (and the
+    /// Docker credential helper's `store`).
+    Registry,
 }
 
 /// How a profile obtains its credential.
@@ -85,6 +88,7 @@ kebab_names!(ServerKind {
     Quay => "quay",
     Avassa => "avassa",
     Dci => "dci",
+    Registry => "registry",
 });
 
 kebab_names!(LoginKind {
@@ -116,6 +120,7 @@ impl ServerKind {
             ServerKind::Quay => &[QuayDirectOauth, QuaySession, QuayRegistry, ManualToken],
             ServerKind::Avassa => &[AvassaPassword, AvassaOidc, AvassaKubernetes, ManualToken],
             ServerKind::Dci => &[DciHmac, ManualToken],
+            ServerKind::Registry => &[ManualToken],
         }
     }
 
@@ -213,6 +218,11 @@ pub struct ProfileSettings {
     /// as `$oauthtoken` with a direct-OAuth profile's token), by name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_profile: Option<String>,
+    /// The container registry this profile's token logs into, as
+    /// `[user@]host[:port]` (`ghcr.io`, `alice@registry.example:5000`): the
+    /// Docker credential helper hands the token out for that host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
 }
 
 /// A server × tenant × identity: the unit a token belongs to.
@@ -262,6 +272,7 @@ pub enum SettingField {
     Redirect,
     RedirectUri,
     SourceProfile,
+    Registry,
 }
 
 /// Which secret a login kind keeps in the vault, if any.
@@ -326,20 +337,20 @@ impl LoginKind {
                 }
                 LoginKind::Github => (
                     &[ClientId],
-                    &[Scopes, Redirect, RedirectUri],
+                    &[Scopes, Redirect, RedirectUri, Registry],
                     secret("Client secret", Slot::ClientSecret, false),
                 ),
-                LoginKind::GithubDevice => (&[ClientId], &[Scopes], None),
+                LoginKind::GithubDevice => (&[ClientId], &[Scopes, Registry], None),
                 LoginKind::Auth0 => (
                     &[ClientId],
                     // Issuer: the Auth0 tenant, when the server is an API
                     // that takes its tokens (Kontinuous) rather than Auth0.
-                    &[Issuer, Audience, Scopes, Redirect, RedirectUri],
+                    &[Issuer, Audience, Scopes, Redirect, RedirectUri, Registry],
                     secret("Client secret", Slot::ClientSecret, false),
                 ),
                 LoginKind::Oidc => (
                     &[ClientId],
-                    &[Issuer, Scopes, Redirect, RedirectUri],
+                    &[Issuer, Scopes, Redirect, RedirectUri, Registry],
                     secret("Client secret", Slot::ClientSecret, false),
                 ),
                 LoginKind::AvassaPassword => (
@@ -355,7 +366,7 @@ impl LoginKind {
                 LoginKind::AvassaKubernetes => (&[Service, Role], &[SaTokenFile], None),
                 LoginKind::QuayDirectOauth => (
                     &[Username, ClientId, Scopes],
-                    &[RedirectUri],
+                    &[RedirectUri, Registry],
                     secret(
                         "Password (remember for silent re-login)",
                         Slot::Password,
@@ -373,7 +384,7 @@ impl LoginKind {
                 ),
                 LoginKind::QuayRegistry => (
                     &[Username],
-                    &[Scopes, Service, SourceProfile],
+                    &[Scopes, Service, SourceProfile, Registry],
                     secret("Password or robot token", Slot::Password, false),
                 ),
                 LoginKind::DciHmac => (
@@ -381,7 +392,9 @@ impl LoginKind {
                     &[],
                     secret("Secret key", Slot::SigningKey, true),
                 ),
-                LoginKind::ManualToken => (&[], &[], secret("Token", Slot::AccessToken, true)),
+                LoginKind::ManualToken => {
+                    (&[], &[Registry], secret("Token", Slot::AccessToken, true))
+                }
             };
         let prompt = match self {
             LoginKind::AvassaPassword => LoginPrompt::Password,
@@ -441,6 +454,7 @@ impl ProfileSettings {
             SettingField::Redirect => self.redirect.is_some(),
             SettingField::RedirectUri => set(&self.redirect_uri),
             SettingField::SourceProfile => set(&self.source_profile),
+            SettingField::Registry => set(&self.registry),
         }
     }
 
@@ -467,6 +481,7 @@ impl ProfileSettings {
             &mut self.access_key,
             &mut self.redirect_uri,
             &mut self.source_profile,
+            &mut self.registry,
         ] {
             norm(v);
         }
@@ -513,6 +528,7 @@ impl SettingField {
         SettingField::Redirect,
         SettingField::RedirectUri,
         SettingField::SourceProfile,
+        SettingField::Registry,
     ];
 
     /// Its name in [`ProfileSettings`] (and in forms, errors and export files).
@@ -535,6 +551,7 @@ fn field_name(field: SettingField) -> &'static str {
         SettingField::Redirect => "redirect",
         SettingField::RedirectUri => "redirect_uri",
         SettingField::SourceProfile => "source_profile",
+        SettingField::Registry => "registry",
     }
 }
 
@@ -591,11 +608,61 @@ pub fn validate_settings(login: LoginKind, settings: &ProfileSettings) -> Result
     if let Some(key) = &settings.access_key {
         validate_dci_access_key(key)?;
     }
+    if let Some(registry) = &settings.registry {
+        parse_registry_setting(registry)?;
+    }
     crate::providers::quay::validate_settings(login, settings)?;
     if let Some(issuer) = &settings.issuer {
         validate_url("issuer", issuer)?;
     }
     Ok(())
+}
+
+/// A registry as Docker names it, from whatever a user or a client wrote:
+/// `https://ghcr.io/v2/` and `ghcr.io` are `ghcr.io`; Docker Hub's names
+/// (`https://index.docker.io/v1/`, `index.docker.io`, `registry-1.docker.io`)
+/// are all `docker.io`. Lower-case host, port kept, scheme and path dropped.
+/// `None` when there is no host in it.
+pub fn registry_host(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+        .unwrap_or(raw);
+    let host = rest
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let name_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !name_ok || host.starts_with(['.', '-', ':']) {
+        return None;
+    }
+    Some(match host.as_str() {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            "docker.io".to_string()
+        }
+        _ => host,
+    })
+}
+
+/// The `registry` setting: `[user@]host[:port]`, as (user, host).
+pub fn parse_registry_setting(raw: &str) -> Result<(Option<String>, String)> {
+    let (user, host) = match raw.trim().rsplit_once('@') {
+        Some((user, host)) if !user.is_empty() => (Some(user.to_string()), host),
+        Some(_) => (None, ""),
+        None => (None, raw.trim()),
+    };
+    let host = registry_host(host).ok_or_else(|| {
+        Error::invalid(
+            "registry",
+            "a registry is a host name with an optional port and user, e.g. ghcr.io or alice@registry.example:5000",
+        )
+    })?;
+    Ok((user, host))
 }
 
 /// DCI access keys are `remoteci/<id>` or `feeder/<id>`; a bare id means remoteci

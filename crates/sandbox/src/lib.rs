@@ -84,6 +84,7 @@ pub fn router(states: States) -> Router {
         .nest("/quay", quay::router(states.quay.clone()))
         .nest("/avassa", avassa::router(states.avassa.clone()))
         .nest("/dci", dci::router(states.dci.clone()))
+        .merge(quay::registry_router(states.quay.clone()))
         .layer(middleware::from_fn_with_state(
             states.faults.clone(),
             faults::inject,

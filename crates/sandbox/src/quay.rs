@@ -246,6 +246,7 @@ struct Inner {
     authorize_calls: u32,
     signins: u32,
     registry_tokens: u32,
+    manifest_pulls: u32,
 }
 
 /// The Quay part of a running sandbox; clones share the state, so a test
@@ -574,6 +575,7 @@ impl Quay {
                 authorize_calls: 0,
                 signins: 0,
                 registry_tokens: 0,
+                manifest_pulls: 0,
             })),
             clock,
             app_url,
@@ -959,17 +961,21 @@ impl Quay {
     /// Whether a registry Bearer token is one this Quay issued for itself
     /// and still valid (RS256, `aud`, `iss`, 30 s leeway).
     fn registry_token_ok(&self, token: &str) -> bool {
+        self.registry_claims(token).is_some()
+    }
+
+    /// The claims of a registry token this Quay issued and the registry
+    /// accepts now (`registry_jwt_auth`); `None` for any other.
+    fn registry_claims(&self, token: &str) -> Option<Value> {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.validate_exp = false;
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
-        let Ok(data) = jsonwebtoken::decode::<Value>(token, &service_key().decoding, &validation)
-        else {
-            return false;
-        };
+        let data =
+            jsonwebtoken::decode::<Value>(token, &service_key().decoding, &validation).ok()?;
         let c = data.claims;
         let now = self.now().unix_timestamp();
-        c.get("aud").and_then(Value::as_str) == Some(self.hostname.as_str())
+        let ok = c.get("aud").and_then(Value::as_str) == Some(self.hostname.as_str())
             && c.get("iss").and_then(Value::as_str) == Some("quay")
             && c.get("sub").is_some()
             && c.get("exp")
@@ -977,7 +983,13 @@ impl Quay {
                 .is_some_and(|e| e + 30 > now)
             && c.get("nbf")
                 .and_then(Value::as_i64)
-                .is_none_or(|n| n - 30 <= now)
+                .is_none_or(|n| n - 30 <= now);
+        ok.then_some(c)
+    }
+
+    /// Manifests pulled, for tests that count what a client did.
+    pub fn manifest_pulls(&self) -> u32 {
+        self.lock().manifest_pulls
     }
 
     fn challenge(&self, scope: Option<&str>) -> String {
@@ -1019,6 +1031,135 @@ pub fn router(state: Quay) -> Router {
         .route("/keys/services/quay/keys", get(service_keys))
         .route("/keys/services/quay/keys/{kid}", get(service_key_by_id))
         .with_state(state)
+}
+
+/// The registry as Docker looks for it: `/v2/` at the root of the host, so
+/// `docker pull 127.0.0.1:PORT/acme/web` works; the token server stays where
+/// the challenge's realm says (`{app_url}/v2/auth`).
+pub fn registry_router(state: Quay) -> Router {
+    Router::new()
+        .route("/v2/", get(v2_base))
+        .route("/v2/{*rest}", get(v2_manifest))
+        .with_state(state)
+}
+
+/// The one image every image repository holds: an empty linux/amd64 image
+/// (its config blob, and a manifest with no layers), enough for `docker
+/// manifest inspect` and for a client that pulls the manifest and config.
+const IMAGE_CONFIG: &str =
+    r#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}"#;
+const MANIFEST_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+/// `GET /v2/<namespace>/<repo>/manifests/<reference>` (and `/blobs/<digest>`
+/// of its config) with a registry token that grants pull on the repository;
+/// else the 401 challenge with its scope.
+async fn v2_manifest(
+    State(q): State<Quay>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (name, reference, blob) = match (rest.split_once("/manifests/"), rest.split_once("/blobs/"))
+    {
+        (Some((name, reference)), _) => (name, reference, false),
+        (None, Some((name, digest))) => (name, digest, true),
+        (None, None) => {
+            return registry_error(
+                StatusCode::NOT_FOUND,
+                "UNSUPPORTED",
+                "the sandbox registry serves manifests and their config blobs only",
+                json!({}),
+            )
+        }
+    };
+    let scope = format!("repository:{name}:pull");
+    let granted = bearer(&headers)
+        .and_then(|t| q.registry_claims(&t))
+        .is_some_and(|c| {
+            c.get("access")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|a| {
+                    a.get("name").and_then(Value::as_str) == Some(name)
+                        && a.get("actions")
+                            .and_then(Value::as_array)
+                            .is_some_and(|acts| acts.iter().any(|x| x == "pull" || x == "*"))
+                })
+        });
+    if !granted {
+        return q.unauthorized(
+            "access to the requested resource is not authorized",
+            Some(&scope),
+        );
+    }
+    let exists = name.split_once('/').is_some_and(|(ns, repo)| {
+        q.lock()
+            .repos
+            .iter()
+            .any(|r| r.namespace == ns && r.name == repo && r.kind == "image")
+    });
+    if !exists || reference.is_empty() {
+        return registry_error(
+            StatusCode::NOT_FOUND,
+            "MANIFEST_UNKNOWN",
+            "manifest unknown",
+            json!({ "name": name, "reference": reference }),
+        );
+    }
+    let config_digest = sha256_digest(IMAGE_CONFIG.as_bytes());
+    if blob {
+        if reference != config_digest {
+            return registry_error(
+                StatusCode::NOT_FOUND,
+                "BLOB_UNKNOWN",
+                "blob unknown to registry",
+                json!({ "digest": reference }),
+            );
+        }
+        return (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                (
+                    header::HeaderName::from_static("docker-content-digest"),
+                    config_digest,
+                ),
+            ],
+            IMAGE_CONFIG,
+        )
+            .into_response();
+    }
+    q.lock().manifest_pulls += 1;
+    let body = json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_TYPE,
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": IMAGE_CONFIG.len(),
+            "digest": config_digest,
+        },
+        "layers": [],
+    })
+    .to_string();
+    let digest = sha256_digest(body.as_bytes());
+    (
+        [
+            (header::CONTENT_TYPE, MANIFEST_TYPE.to_string()),
+            (
+                header::HeaderName::from_static("docker-content-digest"),
+                digest,
+            ),
+            (
+                header::HeaderName::from_static("docker-distribution-api-version"),
+                "registry/2.0".to_string(),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// `POST /oauth/authorizeapp`, in the order of §2.2's table.

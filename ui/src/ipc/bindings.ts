@@ -454,6 +454,12 @@ export type ProfileSettings = {
 	 *  as `$oauthtoken` with a direct-OAuth profile's token), by name.
 	 */
 	source_profile?: string | null,
+	/**
+	 *  The container registry this profile's token logs into, as
+	 *  `[user@]host[:port]` (`ghcr.io`, `alice@registry.example:5000`): the
+	 *  Docker credential helper hands the token out for that host.
+	 */
+	registry?: string | null,
 };
 
 /**  A profile as lists show it: names resolved, status attached, no secret. */
@@ -544,7 +550,12 @@ export type ServerInput = {
 };
 
 /**  The protocol family a server speaks. */
-export type ServerKind = "kontinuous" | "github" | "auth0" | "oidc" | "quay" | "avassa" | "dci";
+export type ServerKind = "kontinuous" | "github" | "auth0" | "oidc" | "quay" | "avassa" | "dci" | 
+/**
+ *  Any Docker/OCI registry, for tokens handed to `docker login` (and the
+ *  Docker credential helper's `store`).
+ */
+"registry";
 
 export type ServerKindInfo = {
 	kind: ServerKind,
@@ -559,7 +570,7 @@ export type ServerView = {
 } & Server;
 
 /**  A settings field a login kind uses, for forms and validation. */
-export type SettingField = "username" | "client_id" | "scopes" | "audience" | "issuer" | "role" | "service" | "sa_token_file" | "access_key" | "redirect" | "redirect_uri" | "source_profile";
+export type SettingField = "username" | "client_id" | "scopes" | "audience" | "issuer" | "role" | "service" | "sa_token_file" | "access_key" | "redirect" | "redirect_uri" | "source_profile" | "registry";
 
 /**
  *  What "Sign a request" signs, for the dialog to show: everything but the

@@ -9,6 +9,7 @@ const serverKindNames: Record<string, string> = {
   quay: 'Quay',
   avassa: 'Avassa',
   dci: 'DCI',
+  registry: 'Container registry',
 };
 
 const loginNames: Record<string, string> = {

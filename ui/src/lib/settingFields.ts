@@ -34,6 +34,11 @@ export const fieldLook: Record<SettingField, FieldLook> = {
     placeholder: 'quay-oauth',
     hint: 'Its token is sent as the password, with the username $oauthtoken.',
   },
+  registry: {
+    label: 'Container registry',
+    placeholder: 'alice@ghcr.io',
+    hint: 'docker-credential-latchkey gives this token to Docker for that registry ([user@]host).',
+  },
 };
 
 export const redirectChoices: { value: string; label: string }[] = [
@@ -60,6 +65,7 @@ export function emptySettingText(): SettingText {
     redirect: '',
     redirect_uri: '',
     source_profile: '',
+    registry: '',
   };
 }
 
