@@ -22,10 +22,17 @@ packages=(
   build-essential pkg-config file curl xdg-utils
   dbus dbus-x11 gnome-keyring libsecret-tools libglib2.0-bin
 )
-test_packages=(xvfb xauth webkit2gtk-driver xclip xdotool trayer imagemagick keyutils procps python3 python3-venv dunst)
+test_packages=(xvfb xauth webkit2gtk-driver xclip xdotool trayer imagemagick keyutils procps python3 python3-venv dunst git)
+# The clients the credential helpers are tested with: Debian's docker.io
+# (only its client is used, no daemon is started) and kubernetes-client,
+# unless a docker and a kubectl are already on PATH.
+command -v docker >/dev/null || test_packages+=(docker.io)
+command -v kubectl >/dev/null || test_packages+=(kubernetes-client)
 # gh and oidc-agent are what `latchkey token` is compared with; GNU time
 # reads a process's peak memory.
-bench_packages=(gh oidc-agent-cli time)
+# docker-credential-secretservice is what docker-credential-latchkey is
+# compared with.
+bench_packages=(gh oidc-agent-cli time golang-docker-credential-helpers)
 if [ "$want_test" = 1 ] || [ "$want_bench" = 1 ]; then packages+=("${test_packages[@]}"); fi
 if [ "$want_bench" = 1 ]; then packages+=("${bench_packages[@]}"); fi
 

@@ -13,8 +13,10 @@ use latchkey_core::{Error, ErrorCode, Latchkey};
 use std::io::Read;
 use std::process::ExitCode;
 
+mod git;
 mod jwt;
 mod keyring;
+mod kubectl;
 mod login;
 mod output;
 mod sign;
@@ -83,6 +85,12 @@ enum Command {
     /// Check that the keyring works (exit 3 when it is locked or absent)
     #[command(subcommand)]
     Keyring(KeyringCommand),
+    /// kubectl's exec credential plugin: an ExecCredential with a valid token
+    #[command(name = "kubectl-credential")]
+    KubectlCredential(kubectl::KubectlArgs),
+    /// git's credential helper: `credential.helper = !latchkey git-credential`
+    #[command(name = "git-credential")]
+    GitCredential(git::GitArgs),
 }
 
 #[derive(Subcommand)]
@@ -107,6 +115,20 @@ struct LoginArgs {
     /// Print the login address instead of opening the browser
     #[arg(long)]
     no_browser: bool,
+}
+
+impl LoginArgs {
+    /// A login as a person at a terminal would start it: the browser opens,
+    /// prompts go to the terminal.
+    fn interactive(profile: &str) -> Self {
+        Self {
+            profile: profile.to_string(),
+            password_stdin: false,
+            otp: None,
+            remember: false,
+            no_browser: false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -321,6 +343,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             dry_run,
             json,
         } => transfer::import(&core, &file, dry_run, json).await,
+        Command::KubectlCredential(args) => kubectl::run(&core, args).await,
+        Command::GitCredential(args) => git::run(&core, args).await,
         Command::Jwt(_) | Command::Keyring(_) => unreachable!("handled above"),
     }
 }

@@ -17,8 +17,6 @@ fn words(out: &std::process::Output) -> String {
 }
 use latchkey_core::env::Environment;
 use latchkey_core::vault::{SecretKey, Vault};
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 
 /// A browser for `LATCHKEY_BROWSER`: follows the provider's redirects to the
 /// CLI's loopback listener, as the system browser would.
@@ -134,25 +132,7 @@ fn log_in_every_kind(home: &Home, sandbox: &latchkey_sandbox::Sandbox) {
         login(&[name], None);
     }
     // The device flow: the code is approved at the provider while the CLI waits.
-    let mut child = home
-        .command(common::LATCHKEY)
-        .args(["login", "sandbox-github-device", "--no-browser"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut code = None;
-    let mut line = String::new();
-    while code.is_none() && err.read_line(&mut line).unwrap() > 0 {
-        let t = line.trim();
-        if t.len() == 9 && t.as_bytes()[4] == b'-' {
-            code = Some(t.to_string());
-        }
-        line.clear();
-    }
-    assert!(sandbox.github().approve_device(&code.expect("a user code")));
-    assert!(child.wait().unwrap().success());
+    common::login_github_device(home, sandbox.github(), "sandbox-github-device");
     let out = common::feed(
         home.command(common::LATCHKEY).args([
             "profile",

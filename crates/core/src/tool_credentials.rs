@@ -390,6 +390,63 @@ fn free_name(base: &str, taken: &[String]) -> String {
         .expect("some number is free")
 }
 
+/// The host git names for a server's URL: `host[:port]` as git sends it in
+/// `host=` (port only when the URL has one), lower case; GitHub's API host
+/// stands for GitHub itself.
+pub fn git_host(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    let host = match host.as_str() {
+        "api.github.com" => "github.com".to_string(),
+        _ => host,
+    };
+    Some(match parsed.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
+impl Latchkey {
+    /// The GitHub profiles whose token git may present to `host` (as git
+    /// sends it, `gist.` included: gists live on the same GitHub). One is
+    /// the answer; two are an error that says how to choose.
+    pub async fn git_profile(&self, host: &str) -> Result<Option<Profile>> {
+        let host = host.to_ascii_lowercase();
+        let host = host.strip_prefix("gist.").unwrap_or(&host);
+        let servers = self.store().servers().await?;
+        let mut found: Vec<Profile> = Vec::new();
+        for p in self.store().profiles().await? {
+            if !matches!(p.login, LoginKind::Github | LoginKind::GithubDevice) {
+                continue;
+            }
+            let server_host = servers
+                .iter()
+                .find(|s| s.id == p.server_id)
+                .and_then(|s| git_host(&s.url));
+            if server_host.as_deref() == Some(host) {
+                found.push(p);
+            }
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            _ => {
+                let names: Vec<String> = found.into_iter().map(|p| p.name).collect();
+                Err(Error::Conflict {
+                    field: Some("profile"),
+                    message: format!(
+                        "profiles {} all log into {host}; name the one for git in its helper \
+                         line: `git config --global credential.https://{host}.helper \
+                         '!latchkey git-credential --profile {}'`",
+                        names.join(", "),
+                        names[0]
+                    ),
+                })
+            }
+        }
+    }
+}
+
 /// When a token stops being good for a tool that caches it (kubectl): a
 /// little before it expires, and no later than when Latchkey would renew it,
 /// so the tool asks again and gets the renewed one. Never in the past while
@@ -418,6 +475,19 @@ pub fn hand_out_until(
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn git_hosts_are_named_as_git_sends_them() {
+        for (url, host) in [
+            ("https://github.com", Some("github.com")),
+            ("https://api.github.com/", Some("github.com")),
+            ("https://GHE.example.com/api/v3", Some("ghe.example.com")),
+            ("http://127.0.0.1:8123/github", Some("127.0.0.1:8123")),
+            ("not a url", None),
+        ] {
+            assert_eq!(git_host(url).as_deref(), host, "{url}");
+        }
+    }
 
     #[test]
     fn registry_names_are_normalised_as_docker_and_podman_send_them() {

@@ -13,8 +13,10 @@ pub mod avassa;
 pub mod control;
 pub mod dci;
 pub mod faults;
+pub mod git;
 pub mod github;
 pub mod kontinuous;
+pub mod kube;
 pub mod oidc;
 pub mod quay;
 pub mod seed;
@@ -42,6 +44,13 @@ pub struct States {
     pub auth0: oidc::Oidc,
     pub dci: dci::Dci,
     pub quay: quay::Quay,
+    /// The Kubernetes API stand-in at the root (`/api`, `/apis`, `/version`:
+    /// kubectl's `--raw` paths ignore a server URL's path). Not a login
+    /// server: it takes the other servers' tokens, as a cluster trusting
+    /// them would.
+    pub kube: kube::Kube,
+    /// A git server over smart HTTP at `/git` that takes GitHub's tokens.
+    pub git: git::Git,
     /// The fault switches and request counts of every route.
     pub faults: faults::Faults,
 }
@@ -50,22 +59,27 @@ impl States {
     /// Fresh state for a sandbox served at `base_url`.
     pub fn new(clock: SharedClock, base_url: &str) -> Self {
         let github = github::GitHub::new(clock.clone(), format!("{base_url}/github"));
+        let avassa = avassa::Avassa::new(clock.clone());
+        let oidc = oidc::Oidc::new(
+            clock.clone(),
+            format!("{base_url}/oidc"),
+            oidc::Flavor::Generic,
+        );
+        let auth0 = oidc::Oidc::new(
+            clock.clone(),
+            format!("{base_url}/auth0"),
+            oidc::Flavor::Auth0,
+        )
+        .with_github(github.clone());
         Self {
-            avassa: avassa::Avassa::new(clock.clone()),
+            kube: kube::Kube::new(oidc.clone(), auth0.clone(), avassa.clone(), github.clone()),
+            git: git::Git::new(github.clone()),
+            avassa,
             kontinuous: kontinuous::Kontinuous::new(clock.clone(), github.clone()),
             github: github.clone(),
-            oidc: oidc::Oidc::new(
-                clock.clone(),
-                format!("{base_url}/oidc"),
-                oidc::Flavor::Generic,
-            ),
+            oidc,
             dci: dci::Dci::new(clock.clone()),
-            auth0: oidc::Oidc::new(
-                clock.clone(),
-                format!("{base_url}/auth0"),
-                oidc::Flavor::Auth0,
-            )
-            .with_github(github.clone()),
+            auth0,
             quay: quay::Quay::new(clock, format!("{base_url}/quay")),
             faults: faults::Faults::default(),
         }
@@ -84,6 +98,8 @@ pub fn router(states: States) -> Router {
         .nest("/quay", quay::router(states.quay.clone()))
         .nest("/avassa", avassa::router(states.avassa.clone()))
         .nest("/dci", dci::router(states.dci.clone()))
+        .merge(kube::router(states.kube.clone()))
+        .nest("/git", git::router(states.git.clone()))
         .merge(quay::registry_router(states.quay.clone()))
         .layer(middleware::from_fn_with_state(
             states.faults.clone(),
@@ -160,6 +176,16 @@ impl Sandbox {
     /// DCI's controls (its remoteci and feeder, more keys, the team's state).
     pub fn dci(&self) -> &dci::Dci {
         &self.states.dci
+    }
+
+    /// The Kubernetes API stand-in: which tokens it was shown.
+    pub fn kube(&self) -> &kube::Kube {
+        &self.states.kube
+    }
+
+    /// The git server: which passwords it was shown.
+    pub fn git(&self) -> &git::Git {
+        &self.states.git
     }
 
     /// Quay's controls (whitelist, throttling, what it holds).

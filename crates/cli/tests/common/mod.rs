@@ -100,3 +100,32 @@ pub fn keyring_session() {
         "this test needs a D-Bus session with an unlocked keyring: run it through `make test`"
     );
 }
+
+/// Logs `profile` (a github-device profile) in through the CLI: the user code
+/// it prints on stderr is approved at the sandbox GitHub while it waits.
+#[allow(dead_code)]
+pub fn login_github_device(home: &Home, github: &latchkey_sandbox::github::GitHub, profile: &str) {
+    use std::io::BufRead;
+    let mut child = home
+        .command(LATCHKEY)
+        .args(["login", profile, "--no-browser"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut code = None;
+    let mut line = String::new();
+    while code.is_none() && err.read_line(&mut line).unwrap() > 0 {
+        let t = line.trim();
+        if t.len() == 9 && t.as_bytes()[4] == b'-' {
+            code = Some(t.to_string());
+        }
+        line.clear();
+    }
+    assert!(github.approve_device(&code.expect("a user code on stderr")));
+    assert!(
+        child.wait().unwrap().success(),
+        "the device login ends well"
+    );
+}
