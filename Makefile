@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test deps test-deps ui lint rust-test ui-test e2e core-has-no-tauri bindings sandbox bench clean-e2e
+.PHONY: run test deps test-deps ui lint rust-test ui-test e2e crash-smoke crash-test core-has-no-tauri bindings sandbox bench clean-e2e
 
 run: deps ui
 	$(CARGO) run -p latchkey-app
@@ -18,7 +18,7 @@ test-deps:
 ui:
 	cd ui && npm run build
 
-test: test-deps ui lint core-has-no-tauri ui-test rust-test e2e
+test: test-deps ui lint core-has-no-tauri ui-test rust-test e2e crash-smoke
 	@echo "make test: all checks passed"
 
 lint:
@@ -43,6 +43,17 @@ rust-test:
 e2e:
 	$(CARGO) build --locked -p latchkey-app -p latchkey-cli -p latchkey-sandbox
 	scripts/session.sh --x node --test --test-concurrency=1 tests/e2e/
+
+# kill -9 of `latchkey token` and of the app at random points of renewals with
+# rotating refresh tokens; broken must be 0 (scripts/crash-test.sh). make test
+# runs 20 kills (~1 min); crash-test runs 200 (~13 min).
+crash-smoke:
+	$(CARGO) build --locked -p latchkey-app -p latchkey-cli -p latchkey-sandbox
+	scripts/crash-test.sh 20
+
+crash-test:
+	$(CARGO) build --locked -p latchkey-app -p latchkey-cli -p latchkey-sandbox
+	scripts/crash-test.sh 200
 
 # Regenerates ui/src/ipc/bindings.ts from the Rust command signatures.
 bindings:

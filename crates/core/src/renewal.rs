@@ -656,22 +656,51 @@ impl Latchkey {
     /// through [`Latchkey::renew_profile`] and its cross-process lock.
     pub async fn token(&self, name: &str) -> Result<(Profile, Secret)> {
         let profile = self.profile_named(name).await?;
-        if self.can_renew(&profile)
-            && matches!(
-                self.status_of(&profile).await?,
-                tok::TokenStatus::RenewDue | tok::TokenStatus::Expired | tok::TokenStatus::Failed
-            )
-        {
-            self.renew_profile(profile.id, false).await?;
-            let state = self.store().renewal(profile.id).await?;
-            if state.refused {
-                return Err(Error::LoginRequired(format!(
-                    "the server refused to renew '{name}' ({}), so its current token may be refused too: log in again (`latchkey login {name}`)",
-                    state.last_error.as_deref().unwrap_or("no reason given")
-                )));
-            }
+        if !self.can_renew(&profile) {
+            return self.valid_token(name).await;
         }
-        self.valid_token(name).await
+        let due = matches!(
+            self.status_of(&profile).await?,
+            tok::TokenStatus::RenewDue | tok::TokenStatus::Expired | tok::TokenStatus::Failed
+        );
+        if due {
+            self.renew_for_caller(&profile).await?;
+        }
+        match self.valid_token(name).await {
+            // Found valid, then expired before it was read (a token whose
+            // renewal time and expiry fall in the same second): renewed like
+            // one found expired.
+            Err(Error::LoginRequired(_)) if !due && self.has_expired(profile.id).await? => {
+                self.renew_for_caller(&profile).await?;
+                self.valid_token(name).await
+            }
+            other => other,
+        }
+    }
+
+    /// Renews a profile for [`Latchkey::token`]: a grant the server refused
+    /// is the caller's error, not a token to hand out.
+    async fn renew_for_caller(&self, profile: &Profile) -> Result<()> {
+        self.renew_profile(profile.id, false).await?;
+        let state = self.store().renewal(profile.id).await?;
+        if state.refused {
+            let name = &profile.name;
+            return Err(Error::LoginRequired(format!(
+                "the server refused to renew '{name}' ({}), so its current token may be refused too: log in again (`latchkey login {name}`)",
+                state.last_error.as_deref().unwrap_or("no reason given")
+            )));
+        }
+        Ok(())
+    }
+
+    async fn has_expired(&self, profile_id: i64) -> Result<bool> {
+        let now = self.clock().now();
+        Ok(self
+            .store()
+            .primary_token(profile_id)
+            .await?
+            .and_then(|t| t.expires_at)
+            .is_some_and(|at| at <= now))
     }
 
     /// One profile's status, read from its own rows only.

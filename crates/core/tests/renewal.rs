@@ -241,6 +241,46 @@ async fn copying_a_token_that_is_due_renews_it_first() {
     assert_eq!(copied.expose(), token_of(&w, "edge-alice").await);
 }
 
+/// A clock whose first reading is `first` and every later one the manual
+/// clock's: time that passes between `token`'s look at the status and its
+/// read of the token.
+#[derive(Debug)]
+struct FirstLookEarlier {
+    first: Mutex<Option<OffsetDateTime>>,
+    then: ManualClock,
+}
+
+impl Clock for FirstLookEarlier {
+    fn now(&self) -> OffsetDateTime {
+        self.first
+            .lock()
+            .unwrap()
+            .take()
+            .unwrap_or_else(|| self.then.now())
+    }
+}
+
+#[tokio::test]
+async fn a_token_found_valid_that_expires_before_it_is_read_is_renewed_not_refused() {
+    // Seen in the crash test (scripts/crash-test.sh): a token whose renewal
+    // time and expiry fall in the same second, looked at just before and
+    // read just after that second, made `latchkey token` say "log in again"
+    // for a profile that renews by itself.
+    let w = world(Server::default(), 0).await;
+    w.clock.set(T0 + PERIOD);
+    let clock = Arc::new(FirstLookEarlier {
+        first: Mutex::new(Some(T0 + Duration::hours(2))),
+        then: w.clock.clone(),
+    });
+    let mut core = Latchkey::open_with(&w.env, w.vault.clone(), clock)
+        .await
+        .unwrap();
+    core.set_renewer(LoginKind::AvassaPassword, w.server.clone());
+    let (_, token) = core.token("edge-alice").await.unwrap();
+    assert_eq!(token.expose(), "tok-1", "renewed, then handed out");
+    assert_eq!(w.server.calls.load(Ordering::SeqCst), 1, "one renewal");
+}
+
 #[tokio::test]
 async fn a_failed_renewal_keeps_the_old_token_retries_with_backoff_and_is_announced_once() {
     let failures = VecDeque::from([

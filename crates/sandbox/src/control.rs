@@ -13,6 +13,8 @@
 //! - `PUT /_sandbox/{oidc,auth0}/access-ttl` `{"seconds": n}`.
 //! - `GET /_sandbox/{oidc,auth0}/refresh-token?token=R&access=A`:
 //!   `{"state": "current" | "rotated" | "revoked" | "unknown", "issued_together": bool}`.
+//! - `GET /_sandbox/{oidc,auth0}/access-token?token=A`:
+//!   `{"state": "active" | "expired" | "revoked" | "unknown"}`.
 
 use crate::faults::{Fault, TlsFault};
 use crate::oidc::RefreshState;
@@ -33,6 +35,7 @@ pub fn router(states: States) -> Router {
         .route("/requests", get(requests))
         .route("/{provider}/access-ttl", put(access_ttl))
         .route("/{provider}/refresh-token", get(refresh_token))
+        .route("/{provider}/access-token", get(access_token))
         .with_state(states)
 }
 
@@ -158,4 +161,20 @@ async fn refresh_token(
         "issued_together": op.issued_together(&q.access, &q.token),
     }))
     .into_response()
+}
+
+#[derive(Deserialize)]
+struct AccessQuery {
+    token: String,
+}
+
+async fn access_token(
+    State(s): State<States>,
+    Path(name): Path<String>,
+    Query(q): Query<AccessQuery>,
+) -> Response {
+    let Some(op) = provider(&s, &name) else {
+        return bad(format!("no OpenID provider '{name}': oidc or auth0"));
+    };
+    Json(json!({ "state": op.access_state(&q.token) })).into_response()
 }

@@ -728,6 +728,20 @@ impl Oidc {
         }
     }
 
+    /// Where `access_token` stands: `"active"`, `"expired"`, `"revoked"` or
+    /// `"unknown"` (the crash test tells a token that merely lived out its
+    /// second from one of a revoked grant).
+    pub fn access_state(&self, access_token: &str) -> &'static str {
+        let now = self.now();
+        let s = self.lock();
+        match s.access.get(access_token) {
+            None => "unknown",
+            Some(a) if a.revoked || s.grants.get(&a.grant).is_none_or(|g| g.revoked) => "revoked",
+            Some(a) if a.expires <= now => "expired",
+            Some(_) => "active",
+        }
+    }
+
     /// Whether `access_token` came in the same answer as `refresh_token`.
     pub fn issued_together(&self, access_token: &str, refresh_token: &str) -> bool {
         self.lock()
