@@ -1,9 +1,10 @@
-//! The tray icon and its menu. The entries come from `latchkey_core::tray`;
-//! this file only turns them into menu items and routes clicks.
+//! The tray icon and its menu. The entries, the tooltip and which of the
+//! three icons shows come from `latchkey_core::tray`; this file only turns
+//! them into menu items and pixels, and routes clicks.
 
 use crate::ipc::FocusProfile;
 use crate::shell::Shell;
-use latchkey_core::tray::{self as entries, TrayAction, TrayEntry};
+use latchkey_core::tray::{self as entries, TrayAction, TrayEntry, TrayState};
 use latchkey_core::{CopyFormat, Latchkey};
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
@@ -78,6 +79,15 @@ pub fn show_main(app: &AppHandle) {
     }
 }
 
+/// The icon of a state, as `TrayState::icon` names it (the test below keeps them one).
+fn icon(state: TrayState) -> &'static [u8] {
+    match state {
+        TrayState::AllGood => include_bytes!("../icons/tray.png"),
+        TrayState::NeedsYou => include_bytes!("../icons/tray-attention.png"),
+        TrayState::RenewalFailed => include_bytes!("../icons/tray-failed.png"),
+    }
+}
+
 fn item(app: &AppHandle, entry: &TrayEntry) -> tauri::Result<Box<dyn IsMenuItem<Wry>>> {
     if entry.children.is_empty() {
         return Ok(Box::new(MenuItem::with_id(
@@ -141,16 +151,39 @@ pub async fn refresh(app: &AppHandle, core: &Latchkey) {
         Ok(menu) => {
             let _ = tray.set_menu(Some(menu));
             let _ = tray.set_tooltip(Some(entries::tooltip(&profiles)));
-            let attention = profiles.iter().any(|p| p.status.needs_attention());
-            let icon: &[u8] = if attention {
-                include_bytes!("../icons/tray-attention.png")
-            } else {
-                include_bytes!("../icons/tray.png")
-            };
-            if let Ok(icon) = tauri::image::Image::from_bytes(icon) {
+            if let Ok(icon) = tauri::image::Image::from_bytes(icon(TrayState::of(&profiles))) {
                 let _ = tray.set_icon(Some(icon));
             }
         }
         Err(err) => eprintln!("latchkey: tray menu failed: {err}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_state_shows_the_icon_core_names_and_the_three_differ() {
+        let states = [
+            TrayState::AllGood,
+            TrayState::NeedsYou,
+            TrayState::RenewalFailed,
+        ];
+        for state in states {
+            let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("icons")
+                .join(state.icon());
+            assert_eq!(
+                std::fs::read(&file).unwrap(),
+                icon(state),
+                "{state:?} shows {}",
+                file.display()
+            );
+            assert!(tauri::image::Image::from_bytes(icon(state)).is_ok());
+        }
+        assert_ne!(icon(states[0]), icon(states[1]));
+        assert_ne!(icon(states[1]), icon(states[2]));
+        assert_ne!(icon(states[0]), icon(states[2]));
     }
 }
