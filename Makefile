@@ -6,8 +6,9 @@ CARGO ?= cargo
 
 .PHONY: run test deps test-deps ui lint rust-test ui-test e2e crash-smoke crash-test core-has-no-tauri bindings sandbox bench clean-e2e
 
+# With the offline sandbox built in, for the first-run screen (src-tauri/sandbox.rs).
 run: deps ui
-	$(CARGO) run -p latchkey-app
+	$(CARGO) run -p latchkey-app --features sandbox
 
 deps:
 	scripts/install-deps.sh
@@ -23,7 +24,7 @@ test: test-deps ui lint core-has-no-tauri ui-test rust-test e2e crash-smoke
 
 lint:
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 	cd ui && npm run lint && npm run check
 
 # The core must build and test without a window (STYLE.md point 1).
@@ -37,11 +38,11 @@ ui-test:
 
 # Unit and integration tests, including the real keyring and the bindings check.
 rust-test:
-	scripts/session.sh $(CARGO) test --workspace --locked
+	scripts/session.sh $(CARGO) test --workspace --all-features --locked
 
 # The real window under Xvfb, driven through tauri-driver and WebKitWebDriver.
 e2e:
-	$(CARGO) build --locked -p latchkey-app -p latchkey-cli -p latchkey-sandbox
+	$(CARGO) build --locked -p latchkey-app -p latchkey-cli -p latchkey-sandbox --features latchkey-app/sandbox
 	scripts/session.sh --x node --test --test-concurrency=1 tests/e2e/
 
 # kill -9 of `latchkey token` and of the app at random points of renewals with

@@ -588,6 +588,36 @@ pub async fn verify_token(
     Ok(shell.core.verify(&source, &key).await?)
 }
 
+/// Whether this build can start the offline sandbox, and where it serves.
+#[tauri::command]
+#[specta::specta]
+pub async fn sandbox_status(
+    sandbox: State<'_, crate::sandbox::SandboxState>,
+) -> Reply<crate::sandbox::SandboxStatus> {
+    Ok(sandbox.status().await)
+}
+
+/// The first-run screen's "Start the offline sandbox": serves every protocol on
+/// loopback in this process and seeds a server and a profile per login kind.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_sandbox(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    sandbox: State<'_, crate::sandbox::SandboxState>,
+) -> Reply<crate::sandbox::SandboxStarted> {
+    let started = sandbox
+        .start(&shell.core)
+        .await
+        .map_err(|message| IpcError {
+            code: ErrorCode::Internal,
+            message,
+            field: None,
+        })?;
+    shell.changed(&app).await;
+    Ok(started)
+}
+
 /// The page has rendered for the first time. With `LATCHKEY_TRACE_STARTUP` set
 /// the shell prints the time since launch (the bench script reads it).
 #[tauri::command]
@@ -618,6 +648,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             set_settings,
             redirect_outcomes,
             ui_ready,
+            sandbox_status,
+            start_sandbox,
             copy_token,
             credential,
             logout,

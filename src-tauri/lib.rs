@@ -7,6 +7,7 @@ mod clipboard;
 mod ipc;
 mod keyring;
 mod redirect;
+mod sandbox;
 mod scheduler;
 mod shell;
 mod tray;
@@ -45,6 +46,7 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .manage(shell)
+        .manage(sandbox::SandboxState::default())
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);

@@ -12,12 +12,12 @@ import {
 } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { Session, waitForServer, sleep } from "./webdriver.mjs";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
-const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, "target");
+export const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, "target");
 export const APP = join(TARGET, "debug", "latchkey-app");
 export const CLI = join(TARGET, "debug", "latchkey");
 export const ARTIFACTS = join(TARGET, "e2e");
@@ -154,8 +154,8 @@ export function cli(env, args, input) {
 }
 
 export function saveScreenshot(png, name) {
-  mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, name);
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, png);
   return path;
 }

@@ -2,7 +2,9 @@
 // a D-Bus session bus of this test's own where no keyring service runs (so the
 // banner says how to start one), then the test starts gnome-keyring-daemon on
 // that bus and the banner clears itself, without a click or a restart. Then
-// the same for a locked keyring that gets unlocked.
+// the same for a locked keyring that gets unlocked, whose banner offers
+// Unlock; and without a keyring the banner's "Check again" runs a check that
+// keeps it.
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -148,12 +150,39 @@ test("a locked keyring: the banner says to unlock it, and clears itself once it 
   try {
     const banner = await s.waitFor("[data-testid=keyring-problem]", 20000);
     assert.match(await banner.text(), /keyring is locked: unlock it/);
+    // The kind in words, and the desktop's unlock prompt one click away.
+    const alert = await s.byRole("alert", /^The keyring is locked:/);
+    await alert.byRole("button", "Unlock");
+    await alert.byRole("button", "Check again");
     await sleep(1500);
     saveScreenshot(await s.screenshot(), "keyring-locked.png");
 
     // Unlocked from outside the app, as a desktop's login would.
     bus.startKeyring(true, true);
     await s.gone("[data-testid=keyring-problem]", 15000);
+  } finally {
+    await app.stop();
+  }
+});
+
+test("no keyring: the banner offers Check again and no Unlock, and a check keeps it while none runs", async () => {
+  const { app } = await appOnPrivateBus();
+  const s = await app.start();
+  try {
+    await s.byRole("alert", /^No keyring:/, { timeoutMs: 20000 });
+    assert.equal(
+      (await s.allByRole("button", "Unlock")).length,
+      0,
+      "nothing to unlock when no keyring runs",
+    );
+    await (await s.byRole("button", "Check again")).click();
+    // The check runs (up to 3 s of patience for a keyring that is starting) and still finds none.
+    await sleep(3500);
+    await s.byRole("button", "Check again", { timeoutMs: 15000 });
+    assert.match(
+      await (await s.byRole("alert", /^No keyring:/)).text(),
+      /gnome-keyring-daemon --start/,
+    );
   } finally {
     await app.stop();
   }

@@ -6,6 +6,8 @@ type Fn<K extends keyof typeof Api> = (typeof Api)[K];
 
 export const appInfo = vi.fn<Fn<'appInfo'>>();
 export const catalog = vi.fn<Fn<'catalog'>>();
+export const checkKeyring = vi.fn<Fn<'checkKeyring'>>();
+export const onKeyringChanged = vi.fn<Fn<'onKeyringChanged'>>();
 export const listServers = vi.fn<Fn<'listServers'>>();
 export const addServer = vi.fn<Fn<'addServer'>>();
 export const updateServer = vi.fn<Fn<'updateServer'>>();
@@ -20,6 +22,8 @@ export const getSettings = vi.fn<Fn<'getSettings'>>();
 export const setSettings = vi.fn<Fn<'setSettings'>>();
 export const redirectOutcomes = vi.fn<Fn<'redirectOutcomes'>>();
 export const uiReady = vi.fn<Fn<'uiReady'>>();
+export const sandboxStatus = vi.fn<Fn<'sandboxStatus'>>();
+export const startSandbox = vi.fn<Fn<'startSandbox'>>();
 export const onRedirectOutcome = vi.fn<Fn<'onRedirectOutcome'>>();
 export const onDataChanged = vi.fn<Fn<'onDataChanged'>>();
 export const onFocusProfile = vi.fn<Fn<'onFocusProfile'>>();

@@ -11,9 +11,11 @@ import type {
   AppSettings,
   FocusProfile,
   IpcError,
+  KeyringStatus,
   LifecycleEvent,
   ProfileView,
   RedirectOutcome,
+  SandboxStatus,
   ServerView,
 } from '../src/ipc/api';
 import { CommandError } from '../src/ipc/error';
@@ -22,6 +24,8 @@ import { signPreviewOf } from './fixtures';
 
 export interface World {
   info?: AppInfo;
+  /** Whether this build has the offline sandbox (the packaged release has not). */
+  sandbox?: SandboxStatus;
   /** What getSettings answers beyond the defaults. */
   settings?: Partial<AppSettings>;
   servers?: ServerView[];
@@ -34,6 +38,7 @@ export const emit = {
   dataChanged: () => {},
   focusProfile: (_f: FocusProfile) => {},
   lifecycle: (_e: LifecycleEvent) => {},
+  keyringChanged: (_k: KeyringStatus) => {},
 };
 
 export const fail = (error: IpcError) => new CommandError(error);
@@ -94,6 +99,8 @@ export function stubApi(world: World = {}) {
   });
   m.setSettings.mockResolvedValue();
   m.uiReady.mockResolvedValue();
+  m.sandboxStatus.mockResolvedValue(world.sandbox ?? { available: false, url: null });
+  m.startSandbox.mockResolvedValue({ url: 'http://127.0.0.1:4567', seeded: [] });
   m.credential.mockImplementation(async (id) => {
     const profile = (world.profiles ?? []).find((p) => p.id === id);
     if (!profile)
@@ -180,5 +187,10 @@ export function stubApi(world: World = {}) {
     emit.lifecycle = cb;
     return stop;
   });
+  m.onKeyringChanged.mockImplementation(async (cb) => {
+    emit.keyringChanged = cb;
+    return stop;
+  });
+  m.checkKeyring.mockResolvedValue({ state: 'ok', message: null });
   return m;
 }

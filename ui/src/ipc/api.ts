@@ -17,6 +17,7 @@ import {
   type Inspection,
   type IpcError,
   type KeyInput,
+  type KeyringStatus,
   type LifecycleEvent,
   type LoginStep,
   type LogoutReport,
@@ -24,6 +25,8 @@ import {
   type ProfileInput,
   type ProfileView,
   type RedirectOutcome,
+  type SandboxStarted,
+  type SandboxStatus,
   type Server,
   type ServerInput,
   type ServerView,
@@ -46,6 +49,7 @@ export type {
   FocusProfile,
   Inspection,
   KeyInput,
+  KeyringStatus,
   LifecycleEvent,
   LoginStep,
   LogoutReport,
@@ -53,6 +57,8 @@ export type {
   ProfileInput,
   ProfileView,
   RedirectOutcome,
+  SandboxStarted,
+  SandboxStatus,
   Server,
   ServerInput,
   ServerView,
@@ -68,6 +74,7 @@ export type {
   HistoryEntry,
   IpcError,
   KeyKind,
+  KeyringState,
   LoginKind,
   LoginPrompt,
   LoginSpec,
@@ -105,6 +112,13 @@ async function plain<T>(call: () => Promise<T>): Promise<T> {
 
 export const appInfo = (): Promise<AppInfo> => unwrap(() => commands.appInfo());
 export const catalog = (): Promise<Catalog> => plain(() => commands.catalog());
+/**
+ * The keyring banner's buttons: checks the keyring again now (`unlock`
+ * false), or asks the desktop to unlock it first (its prompt; `unlock` true).
+ * The new verdict also arrives as a keyring-changed event.
+ */
+export const checkKeyring = (unlock: boolean): Promise<KeyringStatus> =>
+  unwrap(() => commands.checkKeyring(unlock));
 
 export const listServers = (): Promise<ServerView[]> => unwrap(() => commands.listServers());
 export const addServer = (input: ServerInput): Promise<Server> =>
@@ -204,6 +218,15 @@ export const copySignedRequest = (
 export const redirectOutcomes = (): Promise<RedirectOutcome[]> =>
   plain(() => commands.redirectOutcomes());
 
+/** Whether this build can start the offline sandbox (the first-run screen), and where it serves. */
+export const sandboxStatus = (): Promise<SandboxStatus> => unwrap(() => commands.sandboxStatus());
+/**
+ * Starts the offline sandbox in the app and seeds a server and a profile per
+ * login kind; answers where it serves and what was seeded (with the sandbox's
+ * test passwords, which are no one's secret).
+ */
+export const startSandbox = (): Promise<SandboxStarted> => unwrap(() => commands.startSandbox());
+
 /** Tells the shell the page has rendered for the first time (startup timing). */
 export const uiReady = (): Promise<void> => plain(() => commands.uiReady());
 
@@ -211,6 +234,8 @@ export const onRedirectOutcome = (cb: (outcome: RedirectOutcome) => void): Promi
   events.redirectOutcome.listen((e) => cb(e.payload));
 export const onDataChanged = (cb: () => void): Promise<UnlistenFn> =>
   events.dataChanged.listen(() => cb());
+export const onKeyringChanged = (cb: (status: KeyringStatus) => void): Promise<UnlistenFn> =>
+  events.keyringChanged.listen((e) => cb(e.payload));
 export const onFocusProfile = (cb: (focus: FocusProfile) => void): Promise<UnlistenFn> =>
   events.focusProfile.listen((e) => cb(e.payload));
 // The shell emits `Lifecycle` under tauri-specta's name for it, "lifecycle",

@@ -39,6 +39,13 @@ export const commands = {
 	 *  the shell prints the time since launch (the bench script reads it).
 	 */
 	uiReady: () => __TAURI_INVOKE<void>("ui_ready"),
+	/**  Whether this build can start the offline sandbox, and where it serves. */
+	sandboxStatus: () => typedError<SandboxStatus, IpcError>(__TAURI_INVOKE("sandbox_status")),
+	/**
+	 *  The first-run screen's "Start the offline sandbox": serves every protocol on
+	 *  loopback in this process and seeds a server and a profile per login kind.
+	 */
+	startSandbox: () => typedError<SandboxStarted, IpcError>(__TAURI_INVOKE("start_sandbox")),
 	/**
 	 *  Puts a profile's token on the clipboard, in the chosen form. The token goes
 	 *  from the keyring to the clipboard inside Rust; the page never sees it.
@@ -508,6 +515,24 @@ export type RedirectOutcome = {
 	accepted: boolean,
 	profile: string | null,
 	message: string,
+};
+
+/**  The sandbox runs, and what was seeded for it. */
+export type SandboxStarted = {
+	url: string,
+	/**
+	 *  A line per server or profile seeded: its name and how to log in
+	 *  (the sandbox's test passwords, never a real secret).
+	 */
+	seeded: string[],
+};
+
+/**  What the first-run screen can offer, and whether the sandbox runs. */
+export type SandboxStatus = {
+	/**  This build can start the sandbox. */
+	available: boolean,
+	/**  Where it serves, while it runs. */
+	url: string | null,
 };
 
 /**

@@ -8,6 +8,7 @@ import { DialogsStore } from './dialogs.svelte';
 import { LoginsStore } from './logins.svelte';
 import { NoticesStore } from './notices.svelte';
 import { ProfilesStore } from './profiles.svelte';
+import { SandboxStore } from './sandbox.svelte';
 import { SettingsStore } from './settings.svelte';
 import { ViewStore } from './view.svelte';
 
@@ -18,6 +19,7 @@ export interface Stores {
   logins: LoginsStore;
   dialogs: DialogsStore;
   settings: SettingsStore;
+  sandbox: SandboxStore;
 }
 
 export function createStores(): Stores {
@@ -27,7 +29,8 @@ export function createStores(): Stores {
   const logins = new LoginsStore(profiles, notices, view);
   const dialogs = new DialogsStore(profiles, notices);
   const settings = new SettingsStore();
-  return { profiles, notices, view, logins, dialogs, settings };
+  const sandbox = new SandboxStore(profiles);
+  return { profiles, notices, view, logins, dialogs, settings, sandbox };
 }
 
 const KEY = Symbol('latchkey-stores');
@@ -50,7 +53,7 @@ export function useStores(): Stores {
  * lifecycle events. Resolves the start-up load; returns the disconnect.
  */
 export function connect(stores: Stores): { ready: Promise<void>; disconnect: () => void } {
-  const { profiles, notices, logins, settings } = stores;
+  const { profiles, notices, logins, settings, sandbox } = stores;
   const unlisten: Promise<() => void>[] = [
     api.onRedirectOutcome((outcome) => {
       notices.showOutcome(outcome);
@@ -58,6 +61,7 @@ export function connect(stores: Stores): { ready: Promise<void>; disconnect: () 
     }),
     api.onDataChanged(() => void profiles.reload()),
     api.onFocusProfile((focus) => void logins.focus(focus.id, focus.login)),
+    api.onKeyringChanged((status) => notices.keyringChanged(status)),
     api.onLifecycle((event) => {
       void profiles.reload();
       if (event.type === 'renewed') profiles.bumpRefreshed(event.profile_id);
@@ -71,7 +75,7 @@ export function connect(stores: Stores): { ready: Promise<void>; disconnect: () 
     } catch {
       // Only a missed banner; the lists report their own failures.
     }
-    await Promise.all([profiles.reload(), settings.load()]);
+    await Promise.all([profiles.reload(), settings.load(), sandbox.load()]);
   })();
   return {
     ready,

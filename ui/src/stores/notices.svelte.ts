@@ -4,11 +4,44 @@
 // the receipt of the last copy. Screens show these; the events and the
 // actions that cause them write them here.
 
-import type { CopyReceipt, LifecycleEvent, LogoutReport, RedirectOutcome } from '../ipc/api';
+import * as api from '../ipc/api';
+import type {
+  AppInfo,
+  CopyReceipt,
+  KeyringStatus,
+  LifecycleEvent,
+  LogoutReport,
+  RedirectOutcome,
+} from '../ipc/api';
+import { toCommandError } from '../ipc/error';
 import { lifecycleNotice, type LifecycleNotice } from '../lib/lifecycle';
 import { logoutNote, type LogoutNote } from '../lib/logout';
 
+/** What the keyring banner shows: its kind (what the user can do) and Rust's message. */
+export interface KeyringProblem {
+  state: 'locked' | 'absent' | 'broken';
+  message: string;
+}
+
 export class NoticesStore {
+  /** The last verdict about the keyring: from app info, then from each keyring-changed event. */
+  keyring = $state<KeyringStatus | null>(null);
+  /** An older shell's problem text, for when the verdict has none. */
+  #keyringText = $state<string | null>(null);
+  /** The banner's button is at work: a check, or the desktop's unlock prompt. */
+  keyringBusy = $state<'check' | 'unlock' | null>(null);
+  /** A check the user asked for failed to run at all. */
+  keyringError = $state<string | null>(null);
+
+  /** The banner's content, or null when the keyring works (or is still being checked). */
+  readonly keyringProblem = $derived.by<KeyringProblem | null>(() => {
+    const state = this.keyring?.state;
+    if (state === 'locked' || state === 'absent' || state === 'broken')
+      return { state, message: this.keyring?.message ?? this.#keyringText ?? '' };
+    // An older shell says only what is wrong, not its kind.
+    return this.#keyringText ? { state: 'broken', message: this.#keyringText } : null;
+  });
+
   /** What became of the last `latchkey://` or loopback redirect. */
   outcome = $state<RedirectOutcome | null>(null);
   lifecycle = $state<LifecycleNotice[]>([]);
@@ -19,6 +52,37 @@ export class NoticesStore {
   #receipts = 0;
   /** How an action from the keyboard or the palette came out (a renewal, a refused copy). */
   result = $state<{ ok: boolean; text: string } | null>(null);
+
+  /** The keyring verdict that came with the app info of a reload. */
+  keyringFromInfo(info: AppInfo): void {
+    this.keyring = info.keyring ?? null;
+    this.#keyringText = info.keyring_problem;
+  }
+
+  /** A keyring-changed event: the newest verdict; the problem text follows it. */
+  keyringChanged(status: KeyringStatus): void {
+    this.keyring = status;
+    this.#keyringText =
+      status.state === 'ok' || status.state === 'checking' ? null : status.message;
+    this.keyringError = null;
+  }
+
+  /**
+   * The banner's Retry (`unlock` false) or Unlock (the desktop's prompt, then
+   * a check). The answer is the new verdict; a working keyring clears the banner.
+   */
+  async checkKeyring(unlock: boolean): Promise<void> {
+    if (this.keyringBusy) return;
+    this.keyringBusy = unlock ? 'unlock' : 'check';
+    this.keyringError = null;
+    try {
+      this.keyringChanged(await api.checkKeyring(unlock));
+    } catch (err) {
+      this.keyringError = toCommandError(err).message;
+    } finally {
+      this.keyringBusy = null;
+    }
+  }
 
   /** A redirect outcome arrived as an event: it is the newest. */
   showOutcome(outcome: RedirectOutcome): void {

@@ -96,3 +96,32 @@ describe('the notices store', () => {
     expect(notices.receipt).toBeNull();
   });
 });
+
+describe('the keyring verdict', () => {
+  const info = {
+    version: '0.1.0',
+    data_dir: '/d',
+    keyring_service: 'latchkey',
+    keyring_problem: null,
+    keyring: { state: 'ok' as const, message: null },
+  };
+
+  it('shows a problem for locked, absent and broken; none for ok and checking', () => {
+    const notices = new NoticesStore();
+    expect(notices.keyringProblem).toBeNull();
+    notices.keyringFromInfo({ ...info, keyring: { state: 'checking', message: null } });
+    expect(notices.keyringProblem).toBeNull();
+    for (const state of ['locked', 'absent', 'broken'] as const) {
+      notices.keyringChanged({ state, message: `${state}!` });
+      expect(notices.keyringProblem).toEqual({ state, message: `${state}!` });
+    }
+    notices.keyringChanged({ state: 'ok', message: null });
+    expect(notices.keyringProblem).toBeNull();
+  });
+
+  it('an older shell’s problem text alone still shows, as a failure', () => {
+    const notices = new NoticesStore();
+    notices.keyringFromInfo({ ...info, keyring_problem: 'no Secret Service' });
+    expect(notices.keyringProblem).toEqual({ state: 'broken', message: 'no Secret Service' });
+  });
+});
