@@ -134,6 +134,29 @@ async function waitNoApp(env) {
     }
   }
   for (let i = 0; i < 20 && ownAppPids(env).length; i++) await sleep(100);
+  // A process that is exiting has no environment left to read, yet it still
+  // holds its session-bus name until its last file closes: the next launch
+  // would find the name taken, forward its arguments to a process that is
+  // going away, and die ("Message recipient disconnected"). Wait for the name.
+  for (let i = 0; i < 100 && instanceNameTaken(); i++) await sleep(100);
+}
+
+/** Whether an app holds the single-instance plugin's name (the identifier in
+ * tauri.conf.json + ".SingleInstance") on the session bus. */
+function instanceNameTaken() {
+  const out = spawnSync(
+    "dbus-send",
+    [
+      "--session",
+      "--print-reply",
+      "--dest=org.freedesktop.DBus",
+      "/org/freedesktop/DBus",
+      "org.freedesktop.DBus.NameHasOwner",
+      "string:dev.latchkey.app.SingleInstance",
+    ],
+    { encoding: "utf8" },
+  );
+  return out.stdout.includes("boolean true");
 }
 
 /** Launches the app binary a second time with `url`, as the OS does for a deep link. */
