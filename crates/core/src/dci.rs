@@ -14,8 +14,7 @@
 
 use crate::error::{Error, Result};
 use crate::http;
-use crate::model::{LoginKind, Profile, Server};
-use crate::service::{Latchkey, SummaryItem};
+use crate::model::{Profile, Server, SummaryItem};
 use crate::tokens::rfc3339;
 use crate::vault::{Secret, SecretKey, SecretSlot};
 use hmac::{Hmac, Mac};
@@ -586,91 +585,10 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-impl Latchkey {
-    /// Signs a request with a `dci-hmac` profile's key: `profile` is its name
-    /// (or its id), `url` absolute or a path on the profile's server (e.g.
-    /// `/api/v1/identity`). The timestamp is the clock's now; the signature
-    /// is good for 15 minutes on either side of it.
-    pub async fn sign_request(
-        &self,
-        profile: &str,
-        method: &str,
-        url: &str,
-        body: &[u8],
-    ) -> Result<SignedRequest> {
-        let profile = self.dci_profile(profile).await?;
-        let server = self.server_of(&profile).await?;
-        let url = resolve_url(&server, url);
-        let (access_key, secret) = profile_key(self.vault(), &profile).await?;
-        Ok(sign(
-            method,
-            &url,
-            body,
-            &access_key,
-            &secret,
-            self.clock().now(),
-        )?)
-    }
-
-    /// Records in the profile's history that a signed request left Latchkey
-    /// (copied or printed): the method and path, never the signature. A
-    /// preview that stays in the window is not recorded.
-    pub async fn record_signed(&self, profile: &str, signed: &SignedRequest) -> Result<()> {
-        let profile = self.dci_profile(profile).await?;
-        let path = Url::parse(&signed.url)
-            .map(|u| u.path().to_string())
-            .unwrap_or_default();
-        self.store()
-            .add_history(
-                profile.id,
-                self.clock().now(),
-                "signed",
-                Some(&format!("{} {path}", signed.method)),
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// The `dci-hmac` profile named `name_or_id` (a name first, else an id).
-    async fn dci_profile(&self, name_or_id: &str) -> Result<Profile> {
-        let profile = match self.store().profile_by_name(name_or_id).await? {
-            Some(p) => Some(p),
-            None => match name_or_id.parse::<i64>() {
-                Ok(id) => self.store().profile(id).await?,
-                Err(_) => None,
-            },
-        }
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "no profile named '{name_or_id}' (see `latchkey profile list`)"
-            ))
-        })?;
-        if profile.login != LoginKind::DciHmac {
-            return Err(Error::invalid(
-                "profile",
-                format!(
-                    "'{}' logs in with {}; only dci-hmac profiles sign requests",
-                    profile.name, profile.login
-                ),
-            ));
-        }
-        Ok(profile)
-    }
-
-    /// Who a `dci-hmac` profile's key belongs to, by a signed
-    /// `GET /api/v1/identity` on its server (see [`identity`]).
-    pub async fn dci_identity(&self, profile: &str) -> Result<Vec<SummaryItem>> {
-        let profile = self.dci_profile(profile).await?;
-        let server = self.server_of(&profile).await?;
-        let (access_key, secret) = profile_key(self.vault(), &profile).await?;
-        identity(&server, &access_key, &secret, self.clock().now()).await
-    }
-}
-
 /// `url` as given when it is absolute, else a path on `server` (with or
 /// without its leading `/`): `/api/v1/jobs` on `https://dci.example/` is
 /// `https://dci.example/api/v1/jobs`.
-fn resolve_url(server: &Server, url: &str) -> String {
+pub(crate) fn resolve_url(server: &Server, url: &str) -> String {
     let url = url.trim();
     if url.contains("://") {
         return url.to_string();
@@ -685,7 +603,7 @@ fn resolve_url(server: &Server, url: &str) -> String {
 /// A `dci-hmac` profile's access key (from its settings) and secret key
 /// (from the keyring).
 pub async fn profile_key(
-    vault: &crate::vault::Vault,
+    vault: crate::vault::ProfileVault<'_>,
     profile: &Profile,
 ) -> Result<(String, Secret)> {
     let access_key = profile

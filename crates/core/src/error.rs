@@ -2,6 +2,11 @@
 //! they convert into [`Error`], whose [`ErrorCode`] says what the user can do
 //! about it. The shell sends `{code, message, field}` to the UI and the CLI maps
 //! the code to an exit status; nobody parses message text.
+//!
+//! This file stands on the ground floor and knows no other: the enums of the
+//! floors above (the vault's, the store's, the redirect hub's, the JWT
+//! checks') convert into [`Error`] where they are defined, and travel in it as
+//! a [`Lower`] source, so their words and their `source()` chain are kept.
 
 use serde::Serialize;
 
@@ -67,14 +72,20 @@ pub enum Error {
     /// The server could not be reached; the message says what to check.
     #[error("{0}")]
     Unreachable(String),
+    /// The keyring could not be used (a [`crate::vault::VaultError`]).
     #[error(transparent)]
-    Vault(#[from] crate::vault::VaultError),
+    Vault(Lower),
+    /// The data folder or database could not be used (a
+    /// [`crate::store::StoreError`]).
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(Lower),
+    /// A redirect matched no waiting login (a [`crate::flows::RedirectRefused`]).
     #[error(transparent)]
-    Redirect(#[from] crate::flows::RedirectRefused),
-    #[error(transparent)]
-    Jwt(#[from] crate::jwt::JwtError),
+    Redirect(Lower),
+    /// A token or key did not pass (a [`crate::jwt::JwtError`]), with the code
+    /// that error chose.
+    #[error("{source}")]
+    Jwt { code: ErrorCode, source: Lower },
     #[error("{0}")]
     Internal(String),
 }
@@ -100,7 +111,7 @@ impl Error {
             Error::Vault(_) => ErrorCode::KeyringUnavailable,
             Error::Store(_) => ErrorCode::Storage,
             Error::Redirect(_) => ErrorCode::RedirectRefused,
-            Error::Jwt(e) => e.code(),
+            Error::Jwt { code, .. } => *code,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -117,3 +128,7 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A module's own error carried inside [`Error`]: its message is shown as it
+/// is, and its `source()` chain is kept.
+pub type Lower = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -13,8 +13,7 @@
 //! redirect cannot end the user's real one.
 
 use crate::clock::SharedClock;
-use base64::Engine;
-use rand::RngCore;
+pub use crate::secret::random_token;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use time::{Duration, OffsetDateTime};
@@ -94,6 +93,12 @@ pub enum RedirectRefused {
     Malformed(String),
 }
 
+impl From<RedirectRefused> for crate::error::Error {
+    fn from(e: RedirectRefused) -> Self {
+        crate::error::Error::Redirect(Box::new(e))
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Spent {
     Used,
@@ -118,13 +123,6 @@ impl std::fmt::Debug for RedirectHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedirectHub").finish_non_exhaustive()
     }
-}
-
-/// 32 random bytes, base64url without padding: for `state`, nonces, verifiers.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 impl RedirectHub {

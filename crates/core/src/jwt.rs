@@ -15,7 +15,7 @@
 //! HTTP client from its caller. It does not decide whether a token is still
 //! usable for a login; `tokens` does, from [`Decoded::exp`].
 
-use crate::vault::Secret;
+use crate::secret::Secret;
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
@@ -106,6 +106,15 @@ pub enum JwtError {
     },
     #[error("{0}")]
     InvalidInput(String),
+}
+
+impl From<JwtError> for crate::error::Error {
+    fn from(e: JwtError) -> Self {
+        crate::error::Error::Jwt {
+            code: e.code(),
+            source: Box::new(e),
+        }
+    }
 }
 
 fn list_or_none(items: &[String], none: &str) -> String {

@@ -21,7 +21,7 @@
 //! errors as it always did. Secrets are encrypted on the bus both ways and
 //! decrypted only into a [`Secret`].
 
-use crate::vault::{Secret, SecretKey};
+use crate::secret::{Secret, SecretKey};
 use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use dbus::arg::{PropMap, RefArg, Variant};

@@ -13,14 +13,17 @@ pub mod inspector;
 pub mod jwt;
 #[cfg(target_os = "linux")]
 pub mod keyring_session;
+pub mod login;
 pub mod loopback;
 pub mod model;
 pub mod oauth;
 pub mod providers;
 pub mod renewal;
 pub mod renewal_lock;
+pub mod secret;
 pub mod service;
 pub mod settings;
+pub mod signing;
 pub mod store;
 pub mod tokens;
 pub mod tool_credentials;

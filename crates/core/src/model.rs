@@ -4,9 +4,11 @@
 //! input with the same message.
 
 use crate::error::{Error, Result};
+use crate::secret::SecretSlot;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+use time::OffsetDateTime;
 
 /// The protocol family a server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
@@ -248,7 +250,7 @@ pub struct ProfileInput {
     #[serde(default)]
     pub settings: ProfileSettings,
     pub label: Option<String>,
-    pub secret: Option<crate::vault::SecretInput>,
+    pub secret: Option<crate::secret::SecretInput>,
     /// For `manual-token`: when the pasted token expires, if it does not say
     /// itself (a JWT's `exp` wins). RFC 3339, or a duration from now: `90m`,
     /// `12h`, `30d`.
@@ -281,7 +283,7 @@ pub struct SecretSpec {
     /// What the UI calls it ("Password", "Client secret", ...).
     pub label: &'static str,
     /// The vault slot it goes to.
-    pub slot: crate::vault::SecretSlot,
+    pub slot: SecretSlot,
     pub required: bool,
 }
 
@@ -318,120 +320,49 @@ pub enum LoginPrompt {
     Unavailable,
 }
 
-impl LoginKind {
-    pub fn spec(self) -> LoginSpec {
-        use crate::vault::SecretSlot as Slot;
-        use SettingField::*;
-        let secret = |label, slot, required| {
-            Some(SecretSpec {
-                label,
-                slot,
-                required,
-            })
-        };
-        let (required, optional, secret): (&'static [SettingField], &'static [SettingField], _) =
-            match self {
-                // `issuer` is the GitHub to authorize at (default github.com).
-                LoginKind::GithubKontinuous => {
-                    (&[ClientId], &[Issuer, Scopes, Redirect, RedirectUri], None)
-                }
-                LoginKind::Github => (
-                    &[ClientId],
-                    &[Scopes, Redirect, RedirectUri, Registry],
-                    secret("Client secret", Slot::ClientSecret, false),
-                ),
-                LoginKind::GithubDevice => (&[ClientId], &[Scopes, Registry], None),
-                LoginKind::Auth0 => (
-                    &[ClientId],
-                    // Issuer: the Auth0 tenant, when the server is an API
-                    // that takes its tokens (Kontinuous) rather than Auth0.
-                    &[Issuer, Audience, Scopes, Redirect, RedirectUri, Registry],
-                    secret("Client secret", Slot::ClientSecret, false),
-                ),
-                LoginKind::Oidc => (
-                    &[ClientId],
-                    &[Issuer, Scopes, Redirect, RedirectUri, Registry],
-                    secret("Client secret", Slot::ClientSecret, false),
-                ),
-                LoginKind::AvassaPassword => (
-                    &[Username],
-                    &[],
-                    secret(
-                        "Password (remember for silent re-login)",
-                        Slot::Password,
-                        false,
-                    ),
-                ),
-                LoginKind::AvassaOidc => (&[], &[Role, Redirect], None),
-                LoginKind::AvassaKubernetes => (&[Service, Role], &[SaTokenFile], None),
-                LoginKind::QuayDirectOauth => (
-                    &[Username, ClientId, Scopes],
-                    &[RedirectUri, Registry],
-                    secret(
-                        "Password (remember for silent re-login)",
-                        Slot::Password,
-                        false,
-                    ),
-                ),
-                LoginKind::QuaySession => (
-                    &[Username],
-                    &[],
-                    secret(
-                        "Password (remember for silent re-login)",
-                        Slot::Password,
-                        false,
-                    ),
-                ),
-                LoginKind::QuayRegistry => (
-                    &[Username],
-                    &[Scopes, Service, SourceProfile, Registry],
-                    secret("Password or robot token", Slot::Password, false),
-                ),
-                LoginKind::DciHmac => (
-                    &[AccessKey],
-                    &[],
-                    secret("Secret key", Slot::SigningKey, true),
-                ),
-                LoginKind::ManualToken => {
-                    (&[], &[Registry], secret("Token", Slot::AccessToken, true))
-                }
-            };
-        let prompt = match self {
-            LoginKind::AvassaPassword => LoginPrompt::Password,
-            LoginKind::AvassaKubernetes => LoginPrompt::Direct,
-            LoginKind::AvassaOidc
-            | LoginKind::Oidc
-            | LoginKind::Auth0
-            | LoginKind::GithubKontinuous
-            | LoginKind::Github
-            | LoginKind::GithubDevice => LoginPrompt::Browser,
-            LoginKind::DciHmac => LoginPrompt::Sign,
-            // The password is asked unless remembered; a registry login that
-            // borrows another profile's token leaves it empty.
-            LoginKind::QuayDirectOauth | LoginKind::QuaySession | LoginKind::QuayRegistry => {
-                LoginPrompt::Password
-            }
-            _ => LoginPrompt::Unavailable,
-        };
-        let scope_choices: &'static [&'static str] = match self {
-            LoginKind::QuayDirectOauth => crate::providers::quay::SCOPES,
-            _ => &[],
-        };
-        let logout_warning = match self {
-            LoginKind::QuaySession => Some(crate::providers::quay::SIGNOUT_WARNING),
-            _ => None,
-        };
+impl SecretSpec {
+    /// A secret the user may leave empty.
+    pub const fn optional(label: &'static str, slot: SecretSlot) -> Option<Self> {
+        Some(SecretSpec {
+            label,
+            slot,
+            required: false,
+        })
+    }
+
+    /// A secret the login kind cannot do without.
+    pub const fn required(label: &'static str, slot: SecretSlot) -> Option<Self> {
+        Some(SecretSpec {
+            label,
+            slot,
+            required: true,
+        })
+    }
+}
+
+impl LoginSpec {
+    /// A login kind's descriptor with no scope choices and no logout warning;
+    /// its provider supplies it (`crate::providers::registry::spec`).
+    pub const fn new(
+        login: LoginKind,
+        prompt: LoginPrompt,
+        required: &'static [SettingField],
+        optional: &'static [SettingField],
+        secret: Option<SecretSpec>,
+    ) -> Self {
         LoginSpec {
-            login: self,
+            login,
             required,
             optional,
             secret,
             prompt,
-            scope_choices,
-            logout_warning,
+            scope_choices: &[],
+            logout_warning: None,
         }
     }
+}
 
+impl LoginKind {
     /// Whether this login kind needs a tenant on the profile.
     pub fn needs_tenant(self) -> bool {
         matches!(self, LoginKind::AvassaKubernetes)
@@ -555,9 +486,11 @@ fn field_name(field: SettingField) -> &'static str {
     }
 }
 
-/// Checks that `settings` carry what `login` requires and nothing it ignores.
-pub fn validate_settings(login: LoginKind, settings: &ProfileSettings) -> Result<()> {
-    let spec = login.spec();
+/// Checks that `settings` carry what a login kind's descriptor requires and
+/// nothing it ignores; the kind's own checks come on top
+/// (`crate::providers::registry::validate_settings`).
+pub fn validate_settings(spec: &LoginSpec, settings: &ProfileSettings) -> Result<()> {
+    let login = spec.login;
     for field in spec.required {
         if !settings.get(*field) {
             let name = field_name(*field);
@@ -611,7 +544,6 @@ pub fn validate_settings(login: LoginKind, settings: &ProfileSettings) -> Result
     if let Some(registry) = &settings.registry {
         parse_registry_setting(registry)?;
     }
-    crate::providers::quay::validate_settings(login, settings)?;
     if let Some(issuer) = &settings.issuer {
         validate_url("issuer", issuer)?;
     }
@@ -780,6 +712,86 @@ pub fn validate_server(
     Ok((name, kind, url, ca))
 }
 
+/// One line of what a server says about a token or key ("Tenant: acme"), for
+/// the detail view.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct SummaryItem {
+    pub name: String,
+    pub value: String,
+}
+
+/// What a stored token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenKind {
+    Access,
+    Refresh,
+    Id,
+    Session,
+    Registry,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+            TokenKind::Id => "id",
+            TokenKind::Session => "session",
+            TokenKind::Registry => "registry",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "access" => TokenKind::Access,
+            "refresh" => TokenKind::Refresh,
+            "id" => TokenKind::Id,
+            "session" => TokenKind::Session,
+            "registry" => TokenKind::Registry,
+            _ => return None,
+        })
+    }
+
+    /// The vault slot the token itself lives in.
+    pub fn slot(self) -> SecretSlot {
+        match self {
+            TokenKind::Access | TokenKind::Registry => SecretSlot::AccessToken,
+            TokenKind::Refresh => SecretSlot::RefreshToken,
+            TokenKind::Id => SecretSlot::IdToken,
+            TokenKind::Session => SecretSlot::SessionCookie,
+        }
+    }
+}
+
+/// What is known about one stored token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenMeta {
+    pub kind: TokenKind,
+    pub issued_at: Option<OffsetDateTime>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub renew_due_at: Option<OffsetDateTime>,
+    pub scopes: Vec<String>,
+    /// Non-secret claims worth showing (sub, iss, aud, user_id, ...).
+    pub summary: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The renewal state of a profile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenewalState {
+    pub last_error: Option<String>,
+    pub failed_at: Option<OffsetDateTime>,
+    pub next_retry_at: Option<OffsetDateTime>,
+    pub attempts: u32,
+    /// Reminder thresholds (minutes before expiry) already announced.
+    pub reminded: Vec<u32>,
+    /// The last renewal failed because the server refused the credential it
+    /// renews with (a refresh token revoked, expired or reused): the current
+    /// token, issued on the same grant, may be refused as well, so it is no
+    /// longer handed out; the user must log in.
+    pub refused: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -850,37 +862,6 @@ mod tests {
     }
 
     #[test]
-    fn settings_are_checked_against_the_login_kind() {
-        let mut s = ProfileSettings::default();
-        let err = validate_settings(LoginKind::AvassaPassword, &s).unwrap_err();
-        assert_eq!(err.field(), Some("username"));
-        s.username = Some("alice".into());
-        validate_settings(LoginKind::AvassaPassword, &s).unwrap();
-        s.client_id = Some("x".into());
-        let err = validate_settings(LoginKind::AvassaPassword, &s).unwrap_err();
-        assert_eq!(err.field(), Some("client_id"));
-        assert!(err.to_string().contains("does not use"));
-
-        let dci = ProfileSettings {
-            access_key: Some("robot/x".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            validate_settings(LoginKind::DciHmac, &dci)
-                .unwrap_err()
-                .field(),
-            Some("access_key")
-        );
-        for ok in ["remoteci/abc", "feeder/abc", "abc"] {
-            let dci = ProfileSettings {
-                access_key: Some(ok.into()),
-                ..Default::default()
-            };
-            validate_settings(LoginKind::DciHmac, &dci).unwrap();
-        }
-    }
-
-    #[test]
     fn scopes_split_on_spaces_and_commas() {
         let s = ProfileSettings {
             scopes: vec!["repo:read, user:read".into(), " org:admin ".into()],
@@ -890,39 +871,5 @@ mod tests {
         .normalized();
         assert_eq!(s.scopes, ["repo:read", "user:read", "org:admin"]);
         assert_eq!(s.username, None);
-    }
-
-    #[test]
-    fn only_openid_logins_take_the_device_redirect() {
-        let device = ProfileSettings {
-            client_id: Some("cli".into()),
-            redirect: Some(RedirectMode::Device),
-            ..Default::default()
-        };
-        assert!(validate_settings(LoginKind::Oidc, &device).is_ok());
-        let auth0 = ProfileSettings {
-            audience: Some("https://api".into()),
-            ..device.clone()
-        };
-        assert!(validate_settings(LoginKind::Auth0, &auth0).is_ok());
-        let err = validate_settings(
-            LoginKind::AvassaOidc,
-            &ProfileSettings {
-                redirect: Some(RedirectMode::Device),
-                ..Default::default()
-            },
-        )
-        .unwrap_err();
-        assert_eq!(err.field(), Some("redirect"));
-        assert!(err.to_string().contains("loopback or deep link"), "{err}");
-        assert_eq!(
-            "device".parse::<RedirectMode>().unwrap(),
-            RedirectMode::Device
-        );
-        assert!("tv"
-            .parse::<RedirectMode>()
-            .unwrap_err()
-            .to_string()
-            .contains("loopback, deep-link or device"));
     }
 }

@@ -11,217 +11,16 @@
 //! once, not on every retry.
 
 use crate::error::{Error, Result};
-use crate::model::{Profile, Server};
+use crate::model::Profile;
+pub use crate::providers::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::service::Latchkey;
-use crate::tokens::{self as tok, IssuedToken, RenewalPolicy, RenewalState, TokenMeta};
-use crate::vault::{Secret, SecretKey, Vault};
-use serde::Serialize;
+use crate::tokens::{self as tok, RenewalPolicy, RenewalState, TokenMeta};
+pub use crate::tokens::{FailureCause, Flight, LifecycleEvent};
+use crate::vault::{ProfileVault, Secret, SecretKey};
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
-
-/// The single-flight state of one profile's renewals.
-#[derive(Default)]
-pub struct Flight {
-    lock: tokio::sync::Mutex<()>,
-    /// Renewals finished so far; a caller that sees it move while waiting
-    /// takes the last outcome instead of renewing again.
-    finished: AtomicU64,
-    last: std::sync::Mutex<Option<LifecycleEvent>>,
-}
-
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What a renewer may use.
-pub struct RenewContext<'a> {
-    pub profile: &'a Profile,
-    pub server: &'a Server,
-    /// The profile's tenant, by name.
-    pub tenant: Option<&'a str>,
-    pub vault: &'a Vault,
-    pub redirects: &'a crate::flows::RedirectHub,
-    pub now: OffsetDateTime,
-    /// The token of the profile named in the settings' `source_profile`,
-    /// when it names one and that profile holds a valid token.
-    pub borrowed: Option<Secret>,
-}
-
-impl<'a> RenewContext<'a> {
-    /// The same profile as a provider's login context, for a renewal that
-    /// logs in again or stores what a login would.
-    pub fn login_context(&self) -> crate::providers::LoginContext<'a> {
-        crate::providers::LoginContext {
-            profile: self.profile,
-            server: self.server,
-            tenant: self.tenant,
-            vault: self.vault,
-            redirects: self.redirects,
-            redirect_uri: None,
-            now: self.now,
-        }
-    }
-}
-
-/// Why a renewal did not produce a token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RenewError {
-    /// The server refused for good (max TTL reached, refresh token revoked): the
-    /// user must log in again. The message is the server's own.
-    #[error("{0}")]
-    NeedsUser(String),
-    /// Worth another try later: the server answered but could not serve now
-    /// (sealed, 5xx, throttled, a garbled answer).
-    #[error("{0}")]
-    Transient(String),
-    /// The server refused the credential the renewal presented (OAuth's
-    /// `invalid_grant`: the refresh token is revoked, expired, or was used
-    /// already, which a server with reuse detection answers by revoking the
-    /// whole grant). The user must log in again, and the current token, issued
-    /// on the same grant, may be refused too: it is no longer handed out.
-    #[error("{0}")]
-    Refused(String),
-    /// Worth another try later: the server could not be reached at all.
-    #[error("{0}")]
-    Unreachable(String),
-}
-
-impl RenewError {
-    /// A failure of a call that may be retried: unreachable stays
-    /// unreachable, anything else is a transient refusal.
-    pub fn retry(err: Error) -> Self {
-        match err {
-            Error::Unreachable(m) => RenewError::Unreachable(m),
-            other => RenewError::Transient(other.to_string()),
-        }
-    }
-
-    /// Why it failed, as hosts tell it (the CLI's exit code, the window's notice).
-    pub fn cause(&self) -> FailureCause {
-        match self {
-            RenewError::NeedsUser(_) | RenewError::Refused(_) => FailureCause::NeedsUser,
-            RenewError::Transient(_) => FailureCause::Refused,
-            RenewError::Unreachable(_) => FailureCause::Unreachable,
-        }
-    }
-}
-
-/// Why a renewal failed, for whoever must decide what to do next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailureCause {
-    /// Only the user can fix it: log in again, enter an OTP, open the browser.
-    NeedsUser,
-    /// The server answered with a refusal it may lift (sealed, 5xx, throttled).
-    Refused,
-    /// The server could not be reached.
-    Unreachable,
-}
-
-/// Obtains a fresh token for a profile without the user. One per login kind
-/// that can renew; the login kinds' providers implement it.
-pub trait Renewer: Send + Sync {
-    fn renew<'a>(&'a self, ctx: RenewContext<'a>)
-        -> BoxFuture<'a, Result<IssuedToken, RenewError>>;
-}
-
-/// What the scheduler did, for the tray, notifications and the window.
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum LifecycleEvent {
-    Renewed {
-        profile_id: i64,
-        profile: String,
-        expires_at: Option<String>,
-    },
-    RenewalFailed {
-        profile_id: i64,
-        profile: String,
-        message: String,
-        /// The first failure in a row: the one to announce.
-        first: bool,
-        /// Latchkey will try again by itself.
-        retrying: bool,
-        cause: FailureCause,
-    },
-    /// A token that needs the user crosses a reminder threshold.
-    Reminder {
-        profile_id: i64,
-        profile: String,
-        tenant: Option<String>,
-        expires_at: String,
-        /// The threshold crossed, in minutes before expiry (0 = at expiry).
-        minutes_before: u32,
-        expired: bool,
-    },
-}
-
-impl LifecycleEvent {
-    /// The profile the event is about.
-    pub fn profile_id(&self) -> i64 {
-        match self {
-            LifecycleEvent::Renewed { profile_id, .. }
-            | LifecycleEvent::RenewalFailed { profile_id, .. }
-            | LifecycleEvent::Reminder { profile_id, .. } => *profile_id,
-        }
-    }
-
-    /// The desktop notification this event deserves, as (title, body): a
-    /// reminder, or the first failure of a renewal. Successful renewals are
-    /// silent.
-    pub fn notification(&self) -> Option<(String, String)> {
-        match self {
-            LifecycleEvent::Renewed { .. } => None,
-            LifecycleEvent::RenewalFailed { first: false, .. } => None,
-            LifecycleEvent::RenewalFailed {
-                profile,
-                message,
-                retrying,
-                ..
-            } => Some((
-                format!("{profile}: renewal failed"),
-                if *retrying {
-                    format!("{message}. Latchkey keeps the current token and tries again.")
-                } else {
-                    format!("{message}. Log in again to keep {profile} working.")
-                },
-            )),
-            LifecycleEvent::Reminder {
-                profile,
-                tenant,
-                minutes_before,
-                expired,
-                ..
-            } => {
-                let who = match tenant {
-                    Some(t) => format!("{profile} ({t})"),
-                    None => profile.clone(),
-                };
-                let title = if *expired {
-                    format!("{who} has expired")
-                } else {
-                    format!("{who} expires in {}", minutes_text(*minutes_before))
-                };
-                Some((
-                    title,
-                    "Log in again in Latchkey to keep it working.".to_string(),
-                ))
-            }
-        }
-    }
-}
-
-fn minutes_text(m: u32) -> String {
-    match m {
-        m if m >= 1440 && m % 1440 == 0 => {
-            format!("{} day{}", m / 1440, if m == 1440 { "" } else { "s" })
-        }
-        m if m >= 60 && m % 60 == 0 => format!("{} hour{}", m / 60, if m == 60 { "" } else { "s" }),
-        m => format!("{m} minute{}", if m == 1 { "" } else { "s" }),
-    }
-}
 
 /// What is due for a profile, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -468,7 +267,7 @@ impl Latchkey {
         let held = crate::renewal_lock::acquire(&data_dir, profile_id, crate::renewal_lock::WAIT)
             .await
             .map_err(|e| {
-                Error::Store(crate::store::StoreError::DataDir {
+                Error::from(crate::store::StoreError::DataDir {
                     path: crate::renewal_lock::path(&data_dir, profile_id),
                     source: e,
                 })
@@ -543,7 +342,7 @@ impl Latchkey {
                 profile: &profile,
                 server: &server,
                 tenant: tenant.as_deref(),
-                vault: self.vault(),
+                vault: ProfileVault::new(self.vault(), profile.id),
                 redirects: self.redirects(),
                 now,
                 borrowed: self.borrowed_token(&profile).await.ok().flatten(),

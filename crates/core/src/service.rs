@@ -7,6 +7,7 @@ use crate::clock::{self, SharedClock};
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::flows::RedirectHub;
+pub use crate::model::SummaryItem;
 use crate::model::{
     self, LoginKind, LoginSpec, Profile, ProfileInput, ProfileSettings, Server, ServerInput,
     ServerKind, Tenant,
@@ -70,12 +71,6 @@ pub struct TokenInfo {
     pub scopes: Vec<String>,
     /// Identifying claims (sub, iss, aud, user_id, ...), values as text.
     pub summary: Vec<SummaryItem>,
-}
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct SummaryItem {
-    pub name: String,
-    pub value: String,
 }
 
 /// One line of a profile's history.
@@ -145,7 +140,10 @@ pub fn catalog() -> Catalog {
                 has_tenants: k.has_tenants(),
             })
             .collect(),
-        logins: LoginKind::ALL.iter().map(|l| l.spec()).collect(),
+        logins: LoginKind::ALL
+            .iter()
+            .map(|l| crate::providers::registry::spec(*l))
+            .collect(),
     }
 }
 
@@ -156,10 +154,10 @@ pub struct Latchkey {
     vault: Vault,
     clock: SharedClock,
     redirects: Arc<RedirectHub>,
-    pub(crate) renewers: HashMap<LoginKind, Arc<dyn crate::renewal::Renewer>>,
-    pub(crate) providers: crate::providers::Providers,
+    pub(crate) renewers: HashMap<LoginKind, Arc<dyn crate::providers::Renewer>>,
+    pub(crate) providers: crate::providers::registry::Providers,
     /// One lock per profile being renewed (single-flight).
-    pub(crate) flights: Arc<std::sync::Mutex<HashMap<i64, Arc<crate::renewal::Flight>>>>,
+    pub(crate) flights: Arc<std::sync::Mutex<HashMap<i64, Arc<crate::tokens::Flight>>>>,
     /// How browser and device logins ended, for whoever shows it.
     pub(crate) outcomes: tokio::sync::broadcast::Sender<crate::providers::LoginOutcome>,
 }
@@ -196,8 +194,8 @@ impl Latchkey {
             vault,
             redirects: Arc::new(RedirectHub::new(Arc::clone(&clock))),
             clock,
-            renewers: crate::providers::builtin_renewers(),
-            providers: crate::providers::Providers::builtin(),
+            renewers: crate::providers::registry::builtin_renewers(),
+            providers: crate::providers::registry::Providers::builtin(),
             flights: Default::default(),
             outcomes: tokio::sync::broadcast::channel(16).0,
         };
@@ -478,7 +476,7 @@ impl Latchkey {
             settings,
             label,
         } = check_profile(input, server.kind)?;
-        let secret_spec = login.spec().secret;
+        let secret_spec = crate::providers::registry::spec(login).secret;
         let secret = input
             .secret
             .as_ref()
@@ -655,7 +653,10 @@ impl Latchkey {
     /// what an imported profile needs before it works.
     pub async fn set_profile_secret(&self, name: &str, secret: Secret) -> Result<Profile> {
         let profile = self.profile_named(name).await?;
-        if profile.login.spec().secret.is_none() {
+        if crate::providers::registry::spec(profile.login)
+            .secret
+            .is_none()
+        {
             return Err(Error::invalid(
                 "secret",
                 format!("{} keeps no secret", profile.login),
@@ -1029,7 +1030,7 @@ pub(crate) fn check_profile(
         None => None,
     };
     let settings = input.settings.clone().normalized();
-    model::validate_settings(login, &settings)?;
+    crate::providers::registry::validate_settings(login, &settings)?;
     let label = input
         .label
         .as_deref()

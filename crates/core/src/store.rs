@@ -5,8 +5,10 @@
 //! The app and the CLI open the same file at the same time; WAL lets readers and
 //! one writer work side by side, and a busy timeout absorbs the short overlaps.
 
-use crate::model::{LoginKind, Profile, ProfileSettings, Server, ServerKind, Tenant};
-use crate::tokens::{RenewalState, TokenKind, TokenMeta};
+use crate::model::{
+    LoginKind, Profile, ProfileSettings, RenewalState, Server, ServerKind, Tenant, TokenKind,
+    TokenMeta,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
 };
@@ -33,6 +35,12 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("the database holds a value this version does not understand: {0}")]
     Corrupt(String),
+}
+
+impl From<StoreError> for crate::error::Error {
+    fn from(e: StoreError) -> Self {
+        crate::error::Error::Store(Box::new(e))
+    }
 }
 
 type Result<T> = std::result::Result<T, StoreError>;

@@ -6,8 +6,9 @@
 //! transition is tested with a hand-set clock.
 
 use crate::model::LoginKind;
-use crate::vault::SecretSlot;
-use serde::{Deserialize, Serialize};
+pub use crate::model::{RenewalState, TokenKind, TokenMeta};
+use serde::Serialize;
+use std::sync::atomic::AtomicU64;
 use time::{Duration, OffsetDateTime};
 
 /// Where a profile's credential stands.
@@ -49,78 +50,6 @@ impl TokenStatus {
             TokenStatus::Expiring | TokenStatus::Expired | TokenStatus::Failed
         )
     }
-}
-
-/// What a stored token is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "kebab-case")]
-pub enum TokenKind {
-    Access,
-    Refresh,
-    Id,
-    Session,
-    Registry,
-}
-
-impl TokenKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::Access => "access",
-            TokenKind::Refresh => "refresh",
-            TokenKind::Id => "id",
-            TokenKind::Session => "session",
-            TokenKind::Registry => "registry",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "access" => TokenKind::Access,
-            "refresh" => TokenKind::Refresh,
-            "id" => TokenKind::Id,
-            "session" => TokenKind::Session,
-            "registry" => TokenKind::Registry,
-            _ => return None,
-        })
-    }
-
-    /// The vault slot the token itself lives in.
-    pub fn slot(self) -> SecretSlot {
-        match self {
-            TokenKind::Access | TokenKind::Registry => SecretSlot::AccessToken,
-            TokenKind::Refresh => SecretSlot::RefreshToken,
-            TokenKind::Id => SecretSlot::IdToken,
-            TokenKind::Session => SecretSlot::SessionCookie,
-        }
-    }
-}
-
-/// What is known about one stored token.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TokenMeta {
-    pub kind: TokenKind,
-    pub issued_at: Option<OffsetDateTime>,
-    pub expires_at: Option<OffsetDateTime>,
-    pub renew_due_at: Option<OffsetDateTime>,
-    pub scopes: Vec<String>,
-    /// Non-secret claims worth showing (sub, iss, aud, user_id, ...).
-    pub summary: serde_json::Map<String, serde_json::Value>,
-}
-
-/// The renewal state of a profile.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RenewalState {
-    pub last_error: Option<String>,
-    pub failed_at: Option<OffsetDateTime>,
-    pub next_retry_at: Option<OffsetDateTime>,
-    pub attempts: u32,
-    /// Reminder thresholds (minutes before expiry) already announced.
-    pub reminded: Vec<u32>,
-    /// The last renewal failed because the server refused the credential it
-    /// renews with (a refresh token revoked, expired or reused): the current
-    /// token, issued on the same grant, may be refused as well, so it is no
-    /// longer handed out; the user must log in.
-    pub refused: bool,
 }
 
 /// When a login kind's token is renewed.
@@ -373,6 +302,124 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or(at)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// The single-flight state of one profile's renewals.
+#[derive(Default)]
+pub struct Flight {
+    pub(crate) lock: tokio::sync::Mutex<()>,
+    /// Renewals finished so far; a caller that sees it move while waiting
+    /// takes the last outcome instead of renewing again.
+    pub(crate) finished: AtomicU64,
+    pub(crate) last: std::sync::Mutex<Option<LifecycleEvent>>,
+}
+
+/// Why a renewal failed, for whoever must decide what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureCause {
+    /// Only the user can fix it: log in again, enter an OTP, open the browser.
+    NeedsUser,
+    /// The server answered with a refusal it may lift (sealed, 5xx, throttled).
+    Refused,
+    /// The server could not be reached.
+    Unreachable,
+}
+
+/// What the scheduler did, for the tray, notifications and the window.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum LifecycleEvent {
+    Renewed {
+        profile_id: i64,
+        profile: String,
+        expires_at: Option<String>,
+    },
+    RenewalFailed {
+        profile_id: i64,
+        profile: String,
+        message: String,
+        /// The first failure in a row: the one to announce.
+        first: bool,
+        /// Latchkey will try again by itself.
+        retrying: bool,
+        cause: FailureCause,
+    },
+    /// A token that needs the user crosses a reminder threshold.
+    Reminder {
+        profile_id: i64,
+        profile: String,
+        tenant: Option<String>,
+        expires_at: String,
+        /// The threshold crossed, in minutes before expiry (0 = at expiry).
+        minutes_before: u32,
+        expired: bool,
+    },
+}
+
+impl LifecycleEvent {
+    /// The profile the event is about.
+    pub fn profile_id(&self) -> i64 {
+        match self {
+            LifecycleEvent::Renewed { profile_id, .. }
+            | LifecycleEvent::RenewalFailed { profile_id, .. }
+            | LifecycleEvent::Reminder { profile_id, .. } => *profile_id,
+        }
+    }
+
+    /// The desktop notification this event deserves, as (title, body): a
+    /// reminder, or the first failure of a renewal. Successful renewals are
+    /// silent.
+    pub fn notification(&self) -> Option<(String, String)> {
+        match self {
+            LifecycleEvent::Renewed { .. } => None,
+            LifecycleEvent::RenewalFailed { first: false, .. } => None,
+            LifecycleEvent::RenewalFailed {
+                profile,
+                message,
+                retrying,
+                ..
+            } => Some((
+                format!("{profile}: renewal failed"),
+                if *retrying {
+                    format!("{message}. Latchkey keeps the current token and tries again.")
+                } else {
+                    format!("{message}. Log in again to keep {profile} working.")
+                },
+            )),
+            LifecycleEvent::Reminder {
+                profile,
+                tenant,
+                minutes_before,
+                expired,
+                ..
+            } => {
+                let who = match tenant {
+                    Some(t) => format!("{profile} ({t})"),
+                    None => profile.clone(),
+                };
+                let title = if *expired {
+                    format!("{who} has expired")
+                } else {
+                    format!("{who} expires in {}", minutes_text(*minutes_before))
+                };
+                Some((
+                    title,
+                    "Log in again in Latchkey to keep it working.".to_string(),
+                ))
+            }
+        }
+    }
+}
+
+fn minutes_text(m: u32) -> String {
+    match m {
+        m if m >= 1440 && m % 1440 == 0 => {
+            format!("{} day{}", m / 1440, if m == 1440 { "" } else { "s" })
+        }
+        m if m >= 60 && m % 60 == 0 => format!("{} hour{}", m / 60, if m == 60 { "" } else { "s" }),
+        m => format!("{m} minute{}", if m == 1 { "" } else { "s" }),
+    }
 }
 
 #[cfg(test)]

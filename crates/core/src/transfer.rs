@@ -451,7 +451,10 @@ impl Latchkey {
             match &p.existing {
                 None => {
                     report.added.push(format!("profile {}", f.name));
-                    if f.login.spec().secret.is_some_and(|s| s.required) {
+                    if crate::providers::registry::spec(f.login)
+                        .secret
+                        .is_some_and(|s| s.required)
+                    {
                         report.needs_secret.push(f.name.clone());
                     }
                 }
@@ -483,7 +486,11 @@ impl Latchkey {
                         report
                             .changed
                             .push(format!("profile {} ({})", f.name, what.join(", ")));
-                        if c.login != f.login && f.login.spec().secret.is_some_and(|s| s.required) {
+                        if c.login != f.login
+                            && crate::providers::registry::spec(f.login)
+                                .secret
+                                .is_some_and(|s| s.required)
+                        {
                             report.needs_secret.push(f.name.clone());
                         }
                     }

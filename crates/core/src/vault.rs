@@ -17,111 +17,12 @@
 
 #[cfg(target_os = "linux")]
 use crate::keyring_session::{Lean, SecretServiceSession};
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Deserializer, Serialize};
+pub use crate::secret::{Secret, SecretInput, SecretKey, SecretSlot};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// A secret value. Redacted in `Debug`, not serializable; read it with
-/// [`Secret::expose`] only where it goes into a request, the keyring or the
-/// clipboard.
-#[derive(Clone)]
-pub struct Secret(SecretString);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(SecretString::from(value.into()))
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.expose().is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl PartialEq for Secret {
-    fn eq(&self, other: &Self) -> bool {
-        self.expose() == other.expose()
-    }
-}
-
-/// A secret typed by the user in a form: it crosses from the UI to Rust, never
-/// the other way.
-#[derive(Clone, Debug, specta::Type)]
-#[specta(transparent)]
-pub struct SecretInput(#[specta(type = String)] pub Secret);
-
-impl<'de> Deserialize<'de> for SecretInput {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(|s| SecretInput(Secret::new(s)))
-    }
-}
-
-/// Which secret of a profile an entry holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "kebab-case")]
-pub enum SecretSlot {
-    AccessToken,
-    RefreshToken,
-    IdToken,
-    Password,
-    ClientSecret,
-    SigningKey,
-    SessionCookie,
-}
-
-impl SecretSlot {
-    pub const ALL: &'static [SecretSlot] = &[
-        SecretSlot::AccessToken,
-        SecretSlot::RefreshToken,
-        SecretSlot::IdToken,
-        SecretSlot::Password,
-        SecretSlot::ClientSecret,
-        SecretSlot::SigningKey,
-        SecretSlot::SessionCookie,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            SecretSlot::AccessToken => "access-token",
-            SecretSlot::RefreshToken => "refresh-token",
-            SecretSlot::IdToken => "id-token",
-            SecretSlot::Password => "password",
-            SecretSlot::ClientSecret => "client-secret",
-            SecretSlot::SigningKey => "signing-key",
-            SecretSlot::SessionCookie => "session-cookie",
-        }
-    }
-}
-
-/// The address of one secret: a profile and a slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SecretKey {
-    pub profile_id: i64,
-    pub slot: SecretSlot,
-}
-
-impl SecretKey {
-    pub fn new(profile_id: i64, slot: SecretSlot) -> Self {
-        Self { profile_id, slot }
-    }
-
-    /// The keyring "user" of the entry, e.g. `profile-7/access-token`.
-    pub fn account(&self) -> String {
-        format!("profile-{}/{}", self.profile_id, self.slot.as_str())
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -152,6 +53,16 @@ pub enum VaultError {
     Keyring(String),
     #[error("the keyring task failed: {0}")]
     Task(String),
+    /// A provider asked for a secret of a profile other than the one it
+    /// logs in or renews: a bug, refused before the keyring is asked.
+    #[error("{0}")]
+    NotThisProfile(String),
+}
+
+impl From<VaultError> for crate::error::Error {
+    fn from(e: VaultError) -> Self {
+        crate::error::Error::Vault(Box::new(e))
+    }
 }
 
 impl VaultError {
@@ -160,7 +71,9 @@ impl VaultError {
         match self {
             VaultError::Locked(_) | VaultError::NoDefaultKeyring(_) => KeyringState::Locked,
             VaultError::NoService(_) | VaultError::NoSessionBus(_) => KeyringState::Absent,
-            VaultError::Keyring(_) | VaultError::Task(_) => KeyringState::Broken,
+            VaultError::Keyring(_) | VaultError::Task(_) | VaultError::NotThisProfile(_) => {
+                KeyringState::Broken
+            }
         }
     }
 
@@ -313,10 +226,10 @@ impl KeyringStore {
         let account = format!(
             "{PROBE_ACCOUNT_PREFIX}{}-{}",
             std::process::id(),
-            crate::flows::random_token()
+            crate::secret::random_token()
         );
         let entry = keyring::Entry::new(&self.service, &account).map_err(map_keyring_error)?;
-        let probe = Secret::new(crate::flows::random_token());
+        let probe = Secret::new(crate::secret::random_token());
         entry
             .set_password(probe.expose())
             .map_err(map_keyring_error)?;
@@ -516,6 +429,42 @@ pub struct Vault {
 impl fmt::Debug for Vault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Vault")
+    }
+}
+
+/// The vault as a provider sees it: the secrets of the one profile it logs in
+/// or renews, to read. Storing what a login issues is `Latchkey`'s part.
+#[derive(Clone, Copy)]
+pub struct ProfileVault<'a> {
+    vault: &'a Vault,
+    profile_id: i64,
+}
+
+impl fmt::Debug for ProfileVault<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ProfileVault(profile {})", self.profile_id)
+    }
+}
+
+impl<'a> ProfileVault<'a> {
+    pub fn new(vault: &'a Vault, profile_id: i64) -> Self {
+        Self { vault, profile_id }
+    }
+
+    /// The profile this view is of.
+    pub fn profile_id(&self) -> i64 {
+        self.profile_id
+    }
+
+    /// A secret of this profile; any other profile's key is refused.
+    pub async fn get(&self, key: SecretKey) -> Result<Option<Secret>, VaultError> {
+        if key.profile_id != self.profile_id {
+            return Err(VaultError::NotThisProfile(format!(
+                "the login of profile {} asked for a secret of profile {}, which it may not read",
+                self.profile_id, key.profile_id
+            )));
+        }
+        self.vault.get(key).await
     }
 }
 

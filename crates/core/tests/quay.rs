@@ -12,7 +12,7 @@ use latchkey_core::env::Environment;
 use latchkey_core::inspector::{KeyInput, KeyKind, TokenSource};
 use latchkey_core::jwt::Inspection;
 use latchkey_core::model::{LoginKind, LoginPrompt, ProfileInput, ProfileSettings, ServerInput};
-use latchkey_core::providers::{LoginInput, LoginStep};
+use latchkey_core::providers::{self, LoginInput, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::service::SummaryItem;
 use latchkey_core::tokens::{self, TokenStatus};
@@ -450,7 +450,7 @@ async fn unknown_scopes_are_caught_before_sending_and_the_servers_own_refusal_is
     );
     // The catalog offers exactly those as checkboxes.
     assert_eq!(
-        LoginKind::QuayDirectOauth.spec().scope_choices,
+        providers::registry::spec(LoginKind::QuayDirectOauth).scope_choices,
         latchkey_core::providers::quay::SCOPES
     );
     assert_eq!(latchkey_core::providers::quay::SCOPES, sb::ALL_SCOPES);
@@ -784,7 +784,9 @@ async fn logging_a_session_out_signs_the_user_out_everywhere_and_says_so() {
         .await
         .unwrap();
     assert_eq!(w.sandbox.quay().signins(), 2);
-    let warning = LoginKind::QuaySession.spec().logout_warning.unwrap();
+    let warning = providers::registry::spec(LoginKind::QuaySession)
+        .logout_warning
+        .unwrap();
     assert!(
         warning.contains("everywhere"),
         "the confirmation can say it first"
@@ -1314,6 +1316,10 @@ fn every_quay_login_asks_for_the_password_in_the_window() {
         LoginKind::QuaySession,
         LoginKind::QuayRegistry,
     ] {
-        assert_eq!(login.spec().prompt, LoginPrompt::Password, "{login}");
+        assert_eq!(
+            providers::registry::spec(login).prompt,
+            LoginPrompt::Password,
+            "{login}"
+        );
     }
 }

@@ -379,11 +379,11 @@ export type LoginSpec = {
 export type LoginStep = 
 /**  Logged in; the token is stored. */
 { step: "done"; profile: string; tenant: string | null; expires_at: string | null } | 
-/**  The server wants a one-time code: call [`Latchkey::submit_otp`]. */
+/**  The server wants a one-time code: call [`crate::Latchkey::submit_otp`]. */
 { step: "needs-otp"; profile: string; tenant: string | null; message: string } | 
 /**
  *  The login continues in the system browser at `url`; it ends when the
- *  redirect comes back ([`Latchkey::finish_redirect`]).
+ *  redirect comes back ([`crate::Latchkey::finish_redirect`]).
  */
 { step: "browser"; profile: string; tenant: string | null; url: string; 
 /**
@@ -622,6 +622,10 @@ export type SignedCopyForm =
 /**  The two header lines, `X-DCI-Date: …` and `Authorization: …`. */
 "headers";
 
+/**
+ *  One line of what a server says about a token or key ("Tenant: acme"), for
+ *  the detail view.
+ */
 export type SummaryItem = {
 	name: string,
 	value: string,

@@ -5,12 +5,12 @@
 //! asks for it.
 
 use super::{Begun, LoginContext, LoginInput, Provider};
+use super::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::error::{Error, Result};
 use crate::flows::{AcceptedRedirect, DEEP_LINK_CALLBACK};
 use crate::http;
-use crate::model::{LoginKind, Server};
-use crate::renewal::{BoxFuture, RenewContext, RenewError, Renewer};
-use crate::service::SummaryItem;
+use crate::model::SummaryItem;
+use crate::model::{LoginKind, LoginPrompt, LoginSpec, SecretSpec, Server, SettingField};
 use crate::tokens::{IssuedToken, TokenKind};
 use crate::vault::{Secret, SecretKey, SecretSlot};
 use serde::Deserialize;
@@ -29,6 +29,33 @@ pub const LOGINS: &[LoginKind] = &[
     LoginKind::AvassaKubernetes,
     LoginKind::AvassaOidc,
 ];
+
+/// What each Avassa login kind asks of the user (its descriptor).
+pub fn spec(login: LoginKind) -> LoginSpec {
+    use SettingField::*;
+    match login {
+        LoginKind::AvassaKubernetes => LoginSpec::new(
+            login,
+            LoginPrompt::Direct,
+            &[Service, Role],
+            &[SaTokenFile],
+            None,
+        ),
+        LoginKind::AvassaOidc => {
+            LoginSpec::new(login, LoginPrompt::Browser, &[], &[Role, Redirect], None)
+        }
+        _ => LoginSpec::new(
+            login,
+            LoginPrompt::Password,
+            &[Username],
+            &[],
+            SecretSpec::optional(
+                "Password (remember for silent re-login)",
+                SecretSlot::Password,
+            ),
+        ),
+    }
+}
 
 /// How long an OIDC login waits for the browser.
 

@@ -4,16 +4,28 @@
 
 use crate::dci;
 use crate::error::Result;
-use crate::model::LoginKind;
+use crate::model::SummaryItem;
+use crate::model::{LoginKind, LoginPrompt, LoginSpec, SecretSpec, SettingField};
+use crate::providers::BoxFuture;
 use crate::providers::{Begun, LoginContext, LoginInput, Provider};
-use crate::renewal::BoxFuture;
-use crate::service::SummaryItem;
 use crate::vault::{Secret, SecretSlot};
 
 pub struct Dci;
 
 /// The login kinds this provider serves.
 pub const LOGINS: &[LoginKind] = &[LoginKind::DciHmac];
+
+/// What a `dci-hmac` profile needs: its access key, and the secret key in the
+/// keyring (its descriptor).
+pub fn spec(login: LoginKind) -> LoginSpec {
+    LoginSpec::new(
+        login,
+        LoginPrompt::Sign,
+        &[SettingField::AccessKey],
+        &[],
+        SecretSpec::required("Secret key", SecretSlot::SigningKey),
+    )
+}
 
 impl Provider for Dci {
     fn begin<'a>(

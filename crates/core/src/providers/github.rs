@@ -4,12 +4,12 @@
 //! habit of answering errors with HTTP 200 is undone in [`crate::oauth`].
 
 use super::{Begun, LoginContext, LoginInput, Provider};
+use super::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::error::{Error, Result};
 use crate::flows::AcceptedRedirect;
-use crate::model::{LoginKind, Server};
+use crate::model::SummaryItem;
+use crate::model::{LoginKind, LoginPrompt, LoginSpec, SecretSpec, Server, SettingField};
 use crate::oauth::{self, http_client, token_error};
-use crate::renewal::{BoxFuture, RenewContext, RenewError, Renewer};
-use crate::service::SummaryItem;
 use crate::tokens::{IssuedToken, TokenKind};
 use crate::vault::{Secret, SecretKey, SecretSlot};
 use oauth2::basic::BasicClient;
@@ -28,6 +28,35 @@ pub const LOGINS: &[LoginKind] = &[
     LoginKind::Github,
     LoginKind::GithubDevice,
 ];
+
+/// What each GitHub login kind asks of the user (its descriptor).
+pub fn spec(login: LoginKind) -> LoginSpec {
+    use SettingField::*;
+    match login {
+        // `issuer` is the GitHub to authorize at (default github.com).
+        LoginKind::GithubKontinuous => LoginSpec::new(
+            login,
+            LoginPrompt::Browser,
+            &[ClientId],
+            &[Issuer, Scopes, Redirect, RedirectUri],
+            None,
+        ),
+        LoginKind::GithubDevice => LoginSpec::new(
+            login,
+            LoginPrompt::Browser,
+            &[ClientId],
+            &[Scopes, Registry],
+            None,
+        ),
+        _ => LoginSpec::new(
+            login,
+            LoginPrompt::Browser,
+            &[ClientId],
+            &[Scopes, Redirect, RedirectUri, Registry],
+            SecretSpec::optional("Client secret", SecretSlot::ClientSecret),
+        ),
+    }
+}
 
 /// Kontinuous' documented default scopes.
 const KONTINUOUS_SCOPES: &[&str] = &["user", "repo", "admin:repo_hook"];

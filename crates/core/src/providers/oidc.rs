@@ -8,13 +8,15 @@
 //! through the `openidconnect` crate.
 
 use super::{Begun, LoginContext, LoginInput, Provider};
+use super::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::error::{Error, Result};
 use crate::flows::AcceptedRedirect;
-use crate::model::{LoginKind, Server, ServerKind};
+use crate::model::{
+    LoginKind, LoginPrompt, LoginSpec, SecretSpec, Server, ServerKind, SettingField,
+};
 use crate::oauth::{self, http_client, token_error};
-use crate::renewal::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::tokens::{IssuedToken, TokenKind};
-use crate::vault::{Secret, SecretKey, SecretSlot, Vault};
+use crate::vault::{ProfileVault, Secret, SecretKey, SecretSlot};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
     CoreClientAuthMethod, CoreDeviceAuthorizationResponse, CoreGrantType, CoreJsonWebKey,
@@ -74,6 +76,24 @@ type CoreTokens = openidconnect::core::CoreTokenResponse;
 
 pub const LOGINS: &[LoginKind] = &[LoginKind::Oidc, LoginKind::Auth0];
 
+/// What each OpenID Connect login kind asks of the user (its descriptor).
+pub fn spec(login: LoginKind) -> LoginSpec {
+    use SettingField::*;
+    let optional: &'static [SettingField] = match login {
+        // Issuer: the Auth0 tenant, when the server is an API that takes its
+        // tokens (Kontinuous) rather than Auth0.
+        LoginKind::Auth0 => &[Issuer, Audience, Scopes, Redirect, RedirectUri, Registry],
+        _ => &[Issuer, Scopes, Redirect, RedirectUri, Registry],
+    };
+    LoginSpec::new(
+        login,
+        LoginPrompt::Browser,
+        &[ClientId],
+        optional,
+        SecretSpec::optional("Client secret", SecretSlot::ClientSecret),
+    )
+}
+
 /// The issuer of a profile: its setting, else the server's URL. Auth0
 /// issuers end with a slash.
 fn issuer_of(ctx_server: &Server, issuer: Option<&str>, login: LoginKind) -> String {
@@ -96,7 +116,7 @@ fn scopes_of(settings: &crate::model::ProfileSettings, login: LoginKind) -> Vec<
     s
 }
 
-async fn client_secret(vault: &Vault, profile_id: i64) -> Result<Option<ClientSecret>> {
+async fn client_secret(vault: ProfileVault<'_>, profile_id: i64) -> Result<Option<ClientSecret>> {
     Ok(vault
         .get(SecretKey::new(profile_id, SecretSlot::ClientSecret))
         .await?
@@ -652,7 +672,7 @@ impl Provider for Oidc {
         &'a self,
         ctx: LoginContext<'a>,
         token: &'a Secret,
-    ) -> BoxFuture<'a, Result<Vec<crate::service::SummaryItem>>> {
+    ) -> BoxFuture<'a, Result<Vec<crate::model::SummaryItem>>> {
         Box::pin(async move {
             if ctx.server.kind == ServerKind::Kontinuous {
                 super::github::kontinuous_pipelines(&ctx, token).await

@@ -19,11 +19,13 @@
 //! Every refusal becomes a message that says what to do about it.
 
 use super::{Begun, LoginContext, LoginInput, LogoutDone, Provider};
+use super::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::error::{Error, Result};
 use crate::http::{self, send, Answer};
-use crate::model::{LoginKind, Profile, ProfileSettings, Server};
-use crate::renewal::{BoxFuture, RenewContext, RenewError, Renewer};
-use crate::service::{Latchkey, SummaryItem};
+use crate::model::{
+    LoginKind, LoginPrompt, LoginSpec, Profile, ProfileSettings, SecretSpec, Server, SettingField,
+    SummaryItem,
+};
 use crate::tokens::{self as tok, IssuedToken, TokenKind};
 use crate::vault::{Secret, SecretKey, SecretSlot};
 use rand::Rng;
@@ -43,6 +45,43 @@ pub const LOGINS: &[LoginKind] = &[
 
 /// The login kinds it renews: registry tokens, re-issued before `exp`.
 pub const RENEWS: &[LoginKind] = &[LoginKind::QuayRegistry];
+
+/// What each Quay login kind asks of the user (its descriptor). The password
+/// is asked unless remembered; a registry login that borrows another
+/// profile's token leaves it empty.
+pub fn spec(login: LoginKind) -> LoginSpec {
+    use SettingField::*;
+    let remember = "Password (remember for silent re-login)";
+    match login {
+        LoginKind::QuayDirectOauth => LoginSpec {
+            scope_choices: SCOPES,
+            ..LoginSpec::new(
+                login,
+                LoginPrompt::Password,
+                &[Username, ClientId, Scopes],
+                &[RedirectUri, Registry],
+                SecretSpec::optional(remember, SecretSlot::Password),
+            )
+        },
+        LoginKind::QuaySession => LoginSpec {
+            logout_warning: Some(SIGNOUT_WARNING),
+            ..LoginSpec::new(
+                login,
+                LoginPrompt::Password,
+                &[Username],
+                &[],
+                SecretSpec::optional(remember, SecretSlot::Password),
+            )
+        },
+        _ => LoginSpec::new(
+            login,
+            LoginPrompt::Password,
+            &[Username],
+            &[Scopes, Service, SourceProfile, Registry],
+            SecretSpec::optional("Password or robot token", SecretSlot::Password),
+        ),
+    }
+}
 
 /// Quay's OAuth scopes (`ALL_SCOPES` in `auth/scopes.py`), in the order its
 /// UI lists them: what a direct-OAuth form offers as checkboxes.
@@ -1625,42 +1664,6 @@ impl Renewer for Quay {
                     other => RenewError::retry(other),
                 })
         })
-    }
-}
-
-impl Latchkey {
-    /// The token a profile borrows from the profile named in its
-    /// `source_profile` (a Quay registry login as `$oauthtoken` with a
-    /// direct-OAuth profile's token), if it names one.
-    pub(crate) async fn borrowed_token(&self, profile: &Profile) -> Result<Option<Secret>> {
-        let Some(name) = profile.settings.source_profile.as_deref() else {
-            return Ok(None);
-        };
-        let source = self.store().profile_by_name(name).await?.ok_or_else(|| {
-            Error::invalid(
-                "source_profile",
-                format!(
-                    "'{}' presents the token of '{name}', but no profile has that name: choose a quay-direct-oauth profile",
-                    profile.name
-                ),
-            )
-        })?;
-        if source.login != LoginKind::QuayDirectOauth || source.server_id != profile.server_id {
-            return Err(Error::invalid(
-                "source_profile",
-                format!(
-                    "'{name}' cannot lend its token to '{}': choose a quay-direct-oauth profile of the same Quay server",
-                    profile.name
-                ),
-            ));
-        }
-        let (_, token) = self.valid_token(name).await.map_err(|e| match e {
-            Error::LoginRequired(m) => {
-                Error::LoginRequired(format!("{m}; '{}' presents its token", profile.name))
-            }
-            other => other,
-        })?;
-        Ok(Some(token))
     }
 }
 
