@@ -5,59 +5,23 @@
 //! turning into a reminder instead of a retry loop, a sealed strongbox, the
 //! server's error texts, and that no failure loses the stored token.
 
-use latchkey_core::clock::{Clock, ManualClock};
-use latchkey_core::env::Environment;
+mod common;
+use common::World;
+use latchkey_core::clock::Clock;
 use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
 use latchkey_core::providers::{LoginInput, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::tokens::TokenStatus;
-use latchkey_core::vault::{Secret, SecretKey, SecretSlot, Vault};
-use latchkey_core::{Error, ErrorCode, Latchkey};
+use latchkey_core::vault::{Secret, SecretKey, SecretSlot};
+use latchkey_core::{Error, ErrorCode};
 use latchkey_sandbox::avassa::{self as sb, OtpStyle};
-use latchkey_sandbox::Sandbox;
-use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const T0: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
 
-struct World {
-    _dir: tempfile::TempDir,
-    clock: ManualClock,
-    vault: Vault,
-    core: Latchkey,
-    sandbox: Sandbox,
-}
-
 async fn world() -> World {
-    let clock = ManualClock::new(T0);
-    let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let vault = Vault::memory();
-    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    core.add_server(&ServerInput {
-        name: "edge".into(),
-        kind: "avassa".into(),
-        url: sandbox.url_of("avassa"),
-        ca_pem: None,
-    })
-    .await
-    .unwrap();
-    World {
-        _dir: dir,
-        clock,
-        vault,
-        core,
-        sandbox,
-    }
+    World::at(T0).with_server("edge", "avassa").build().await
 }
 
 impl World {
@@ -77,14 +41,6 @@ impl World {
             .await
             .unwrap()
             .id
-    }
-
-    async fn token(&self, id: i64) -> Option<String> {
-        self.vault
-            .get(SecretKey::new(id, SecretSlot::AccessToken))
-            .await
-            .unwrap()
-            .map(|s| s.expose().to_string())
     }
 
     async fn login(&self, name: &str, password: &str, remember: bool) -> Result<LoginStep, Error> {

@@ -7,20 +7,18 @@
 //! `dciauth` from PyPI validating hundreds of varied signatures as the DCI
 //! server calls it.
 
+mod common;
 use base64::Engine as _;
-use latchkey_core::clock::ManualClock;
+use common::World;
 use latchkey_core::dci::{self, AccessKey, RequestParts, SignedRequest};
-use latchkey_core::env::Environment;
 use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
 use latchkey_core::providers::LoginInput;
 use latchkey_core::service::SummaryItem;
-use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
-use latchkey_core::{Error, ErrorCode, Latchkey};
+use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot};
+use latchkey_core::{Error, ErrorCode};
 use latchkey_sandbox::dci as sb;
-use latchkey_sandbox::Sandbox;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use time::format_description::FormatItem;
 use time::macros::{datetime, format_description};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
@@ -107,47 +105,13 @@ fn the_three_published_vectors_match_byte_for_byte() {
 
 // ---- against the sandbox ----
 
-struct World {
-    _dir: tempfile::TempDir,
-    /// Latchkey's clock; the sandbox has its own, so they can disagree.
-    here: ManualClock,
-    vault: Vault,
-    core: Latchkey,
-    sandbox: Sandbox,
-    http: reqwest::Client,
-}
-
 async fn world() -> World {
-    let server_clock = ManualClock::new(T0);
-    let sandbox = Sandbox::start_with_clock(0, Arc::new(server_clock))
-        .await
-        .unwrap();
-    let here = ManualClock::new(T0);
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let vault = Vault::memory();
-    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(here.clone()))
-        .await
-        .unwrap();
-    core.add_server(&ServerInput {
-        name: "dci".into(),
-        kind: "dci".into(),
-        url: sandbox.url_of("dci"),
-        ca_pem: None,
-    })
-    .await
-    .unwrap();
-    let w = World {
-        _dir: dir,
-        here,
-        vault,
-        core,
-        sandbox,
-        http: reqwest::Client::new(),
-    };
+    // Latchkey's clock and the sandbox's start together and can then disagree.
+    let w = World::at(T0)
+        .with_own_sandbox_clock()
+        .with_server("dci", "dci")
+        .build()
+        .await;
     w.profile("lab", "dci", sb::REMOTECI_ACCESS_KEY, sb::REMOTECI_SECRET)
         .await;
     w.profile("feed", "dci", sb::FEEDER_ACCESS_KEY, sb::FEEDER_SECRET)
@@ -198,8 +162,7 @@ impl World {
         signed: &SignedRequest,
         body: &[u8],
     ) -> (u16, Value) {
-        let mut req = self
-            .http
+        let mut req = reqwest::Client::new()
             .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
         for (name, value) in headers {
             req = req.header(name, value);
@@ -478,7 +441,7 @@ async fn a_client_type_other_than_remoteci_or_feeder_never_leaves_the_machine() 
 #[tokio::test]
 async fn a_clock_off_by_more_than_15_minutes_is_named_with_the_measured_skew() {
     let w = world().await;
-    w.here.set(T0 + Duration::minutes(20));
+    w.clock.set(T0 + Duration::minutes(20));
     let err = w.core.dci_identity("lab").await.unwrap_err();
     let (status, field, message) = refusal(&err);
     assert_eq!((status, field), (Some(400), None));
@@ -488,7 +451,7 @@ async fn a_clock_off_by_more_than_15_minutes_is_named_with_the_measured_skew() {
     );
     assert!(message.contains("correct the system time"), "{message}");
 
-    w.here.set(T0 - Duration::seconds(16 * 60 + 30));
+    w.clock.set(T0 - Duration::seconds(16 * 60 + 30));
     let err = w.core.dci_identity("lab").await.unwrap_err();
     assert!(
         refusal(&err).2.contains("16 min 30 s behind the server's"),
@@ -496,14 +459,14 @@ async fn a_clock_off_by_more_than_15_minutes_is_named_with_the_measured_skew() {
     );
 
     // Within the window: accepted, with a warning when it is large.
-    w.here.set(T0 + Duration::minutes(10));
+    w.clock.set(T0 + Duration::minutes(10));
     let items = w.core.dci_identity("lab").await.unwrap();
     let clock = value(&items, "clock").unwrap();
     assert!(
         clock.contains("10 min ahead of the server's") && clock.contains("past 15 min"),
         "{clock}"
     );
-    w.here.set(T0 + Duration::minutes(14));
+    w.clock.set(T0 + Duration::minutes(14));
     let signed = w
         .core
         .sign_request("lab", "GET", "/api/v1/jobs", b"")

@@ -10,18 +10,15 @@
 //! be stored, and afterwards both logins still finish with their genuine
 //! redirects. The counts are printed.
 
-use latchkey_core::clock::ManualClock;
-use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ProfileSettings, RedirectMode, ServerInput};
+mod common;
+use common::World;
+use latchkey_core::model::{ProfileInput, ProfileSettings, RedirectMode};
 use latchkey_core::providers::{LoginInput, LoginStep};
-use latchkey_core::vault::{SecretSlot, Vault};
-use latchkey_core::Latchkey;
+use latchkey_core::vault::SecretSlot;
 use latchkey_sandbox::oidc as sb;
-use latchkey_sandbox::Sandbox;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 use time::macros::datetime;
 use time::Duration;
@@ -31,37 +28,12 @@ use tokio::net::TcpStream;
 /// At least this many distinct URLs go to each path.
 const AT_LEAST: usize = 10_000;
 
-struct World {
-    _dir: tempfile::TempDir,
-    clock: ManualClock,
-    vault: Vault,
-    core: Latchkey,
-    _sandbox: Sandbox,
-    browser: reqwest::Client,
-}
-
 async fn world() -> World {
-    let clock = ManualClock::new(datetime!(2026-06-01 09:00 UTC));
-    let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let vault = Vault::memory();
-    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    core.add_server(&ServerInput {
-        name: "idp".into(),
-        kind: "oidc".into(),
-        url: sandbox.url_of("oidc"),
-        ca_pem: None,
-    })
-    .await
-    .unwrap();
+    let w = World::at(datetime!(2026-06-01 09:00 UTC))
+        .with_server("idp", "oidc")
+        .build()
+        .await;
+    let core = &w.core;
     for (name, redirect) in [
         ("deep", RedirectMode::DeepLink),
         ("loop", RedirectMode::Loopback),
@@ -83,17 +55,7 @@ async fn world() -> World {
         .await
         .unwrap();
     }
-    World {
-        _dir: dir,
-        clock,
-        vault,
-        core,
-        _sandbox: sandbox,
-        browser: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    }
+    w
 }
 
 /// A genuine redirect, taken apart.

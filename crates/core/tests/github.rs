@@ -5,70 +5,27 @@
 //! GitHub's web flow with PKCE, a GitHub App's expiring tokens refreshed with
 //! both new tokens stored, and the device flow.
 
-use latchkey_core::clock::ManualClock;
-use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+mod common;
+use common::World;
+use latchkey_core::model::{ProfileInput, ProfileSettings};
 use latchkey_core::providers::{LoginInput, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::tokens::TokenStatus;
-use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
-use latchkey_core::{ErrorCode, Latchkey};
+use latchkey_core::vault::{Secret, SecretInput, SecretSlot};
+use latchkey_core::ErrorCode;
 use latchkey_sandbox::github as gh;
 use latchkey_sandbox::kontinuous::LoginPath;
-use latchkey_sandbox::Sandbox;
-use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const T0: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
 
-struct World {
-    _dir: tempfile::TempDir,
-    clock: ManualClock,
-    vault: Vault,
-    core: Latchkey,
-    sandbox: Sandbox,
-    browser: reqwest::Client,
-}
-
 async fn world() -> World {
-    let clock = ManualClock::new(T0);
-    let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
+    World::at(T0)
+        .with_server("kontinuous", "kontinuous")
+        .with_server("gh", "github")
+        .build()
         .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let vault = Vault::memory();
-    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    for (name, kind, url) in [
-        ("kontinuous", "kontinuous", sandbox.url_of("kontinuous")),
-        ("gh", "github", sandbox.url_of("github")),
-    ] {
-        core.add_server(&ServerInput {
-            name: name.into(),
-            kind: kind.into(),
-            url,
-            ca_pem: None,
-        })
-        .await
-        .unwrap();
-    }
-    World {
-        _dir: dir,
-        clock,
-        vault,
-        core,
-        sandbox,
-        browser: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    }
 }
 
 impl World {
@@ -88,14 +45,6 @@ impl World {
             .await
             .unwrap()
             .id
-    }
-
-    async fn token(&self, id: i64, slot: SecretSlot) -> Option<String> {
-        self.vault
-            .get(SecretKey::new(id, slot))
-            .await
-            .unwrap()
-            .map(|s| s.expose().to_string())
     }
 
     /// Logs in through the deep link: the browser part played over HTTP.
@@ -166,7 +115,7 @@ async fn kontinuous_login_stores_its_jwt_with_no_expiry_and_the_probe_accepts_it
         w.sandbox.kontinuous().last_login_content_type().as_deref(),
         Some("application/json")
     );
-    let jwt = w.token(id, SecretSlot::AccessToken).await.unwrap();
+    let jwt = w.secret(id, SecretSlot::AccessToken).await.unwrap();
     let view = w.core.profile_view(id).await.unwrap();
     assert_eq!(view.status, TokenStatus::Unknown);
     let detail = w.core.credential(id).await.unwrap();
@@ -209,10 +158,10 @@ async fn kontinuous_falls_back_to_the_documented_path_and_reports_a_spent_code()
     let id = w.kontinuous_profile().await;
     let step = w.browser_login("ci").await.unwrap();
     assert!(matches!(step, LoginStep::Done { .. }));
-    assert!(w.token(id, SecretSlot::AccessToken).await.is_some());
+    assert!(w.secret(id, SecretSlot::AccessToken).await.is_some());
 
     // A code GitHub no longer takes: Kontinuous' own words, and what to do.
-    let kept = w.token(id, SecretSlot::AccessToken).await.unwrap();
+    let kept = w.secret(id, SecretSlot::AccessToken).await.unwrap();
     let step = w
         .core
         .login(
@@ -250,7 +199,7 @@ async fn kontinuous_falls_back_to_the_documented_path_and_reports_a_spent_code()
             && err.to_string().contains("log in again"),
         "{err}"
     );
-    assert_eq!(w.token(id, SecretSlot::AccessToken).await.unwrap(), kept);
+    assert_eq!(w.secret(id, SecretSlot::AccessToken).await.unwrap(), kept);
 }
 
 #[tokio::test]
@@ -273,8 +222,8 @@ async fn a_github_app_login_uses_pkce_and_its_refresh_stores_both_new_tokens() {
         .unwrap();
     let step = w.browser_login("me").await.unwrap();
     assert!(matches!(step, LoginStep::Done { .. }), "{step:?}");
-    let access = w.token(p.id, SecretSlot::AccessToken).await.unwrap();
-    let refresh = w.token(p.id, SecretSlot::RefreshToken).await.unwrap();
+    let access = w.secret(p.id, SecretSlot::AccessToken).await.unwrap();
+    let refresh = w.secret(p.id, SecretSlot::RefreshToken).await.unwrap();
     assert!(access.starts_with("ghu_") && refresh.starts_with("ghr_"));
     let detail = w.core.credential(p.id).await.unwrap();
     assert!(detail.tokens[0]
@@ -288,8 +237,8 @@ async fn a_github_app_login_uses_pkce_and_its_refresh_stores_both_new_tokens() {
         matches!(&events[..], [LifecycleEvent::Renewed { .. }]),
         "{events:?}"
     );
-    let new_access = w.token(p.id, SecretSlot::AccessToken).await.unwrap();
-    let new_refresh = w.token(p.id, SecretSlot::RefreshToken).await.unwrap();
+    let new_access = w.secret(p.id, SecretSlot::AccessToken).await.unwrap();
+    let new_refresh = w.secret(p.id, SecretSlot::RefreshToken).await.unwrap();
     assert_ne!(new_access, access);
     assert_ne!(new_refresh, refresh);
     assert!(!w.sandbox.github().is_valid(&access), "the old token died");
@@ -303,7 +252,7 @@ async fn a_denied_github_login_says_so_and_stores_nothing() {
     w.sandbox.github().deny_next();
     let err = w.browser_login("ci").await.unwrap_err();
     assert!(err.to_string().contains("access_denied"), "{err}");
-    assert!(w.token(id, SecretSlot::AccessToken).await.is_none());
+    assert!(w.secret(id, SecretSlot::AccessToken).await.is_none());
 }
 
 #[tokio::test]
@@ -338,7 +287,7 @@ async fn the_device_flow_shows_a_code_polls_and_stores_the_token_once_approved()
     assert!(verification_uri.ends_with("/github/login/device"));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
-        w.token(p.id, SecretSlot::AccessToken).await.is_none(),
+        w.secret(p.id, SecretSlot::AccessToken).await.is_none(),
         "pending"
     );
     assert!(w.sandbox.github().approve_device(&user_code));
@@ -347,7 +296,7 @@ async fn the_device_flow_shows_a_code_polls_and_stores_the_token_once_approved()
         .expect("announced")
         .unwrap();
     assert!(outcome.accepted, "{outcome:?}");
-    let token = w.token(p.id, SecretSlot::AccessToken).await.unwrap();
+    let token = w.secret(p.id, SecretSlot::AccessToken).await.unwrap();
     assert!(w.sandbox.github().is_valid(&token));
 
     // Denied: announced as refused, nothing new stored.
@@ -366,7 +315,10 @@ async fn the_device_flow_shows_a_code_polls_and_stores_the_token_once_approved()
         "{}",
         outcome.message
     );
-    assert_eq!(w.token(p.id, SecretSlot::AccessToken).await.unwrap(), token);
+    assert_eq!(
+        w.secret(p.id, SecretSlot::AccessToken).await.unwrap(),
+        token
+    );
 
     // Disabled device flow: what to do.
     w.sandbox.github().set_device_flow(false);
@@ -397,7 +349,7 @@ async fn logout_revokes_a_github_token_when_a_client_secret_is_configured() {
         .await
         .unwrap();
     w.browser_login("me").await.unwrap();
-    let token = w.token(p.id, SecretSlot::AccessToken).await.unwrap();
+    let token = w.secret(p.id, SecretSlot::AccessToken).await.unwrap();
     assert!(w.sandbox.github().is_valid(&token));
     let report = w.core.logout(p.id).await.unwrap();
     assert!(report.message.contains("revoked"), "{}", report.message);
@@ -414,5 +366,5 @@ async fn logout_revokes_a_github_token_when_a_client_secret_is_configured() {
         "{}",
         report.message
     );
-    assert!(w.token(id, SecretSlot::AccessToken).await.is_none());
+    assert!(w.secret(id, SecretSlot::AccessToken).await.is_none());
 }

@@ -5,70 +5,30 @@
 //! refresh with rotation, a revoked grant turning into a reminder, and a
 //! provider that is down keeping the stored token.
 
-use latchkey_core::clock::{Clock, ManualClock};
+mod common;
+use common::World;
+use latchkey_core::clock::Clock;
 use latchkey_core::env::Environment;
 use latchkey_core::flows::RedirectRefused;
 use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
 use latchkey_core::providers::{LoginInput, LoginOutcome, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::tokens::TokenStatus;
-use latchkey_core::vault::{SecretKey, SecretSlot, Vault};
+use latchkey_core::vault::SecretSlot;
 use latchkey_core::{ErrorCode, Latchkey};
 use latchkey_sandbox::oidc as sb;
-use latchkey_sandbox::Sandbox;
 use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const T0: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
 
-struct World {
-    _dir: tempfile::TempDir,
-    clock: ManualClock,
-    vault: Vault,
-    core: Latchkey,
-    sandbox: Sandbox,
-    browser: reqwest::Client,
-}
-
 async fn world() -> World {
-    let clock = ManualClock::new(T0);
-    let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
+    World::at(T0)
+        .with_server("idp", "oidc")
+        .with_server("auth0", "auth0")
+        .build()
         .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let vault = Vault::memory();
-    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    for (name, kind, url) in [
-        ("idp", "oidc", sandbox.url_of("oidc")),
-        ("auth0", "auth0", sandbox.url_of("auth0")),
-    ] {
-        core.add_server(&ServerInput {
-            name: name.into(),
-            kind: kind.into(),
-            url,
-            ca_pem: None,
-        })
-        .await
-        .unwrap();
-    }
-    World {
-        _dir: dir,
-        clock,
-        vault,
-        core,
-        sandbox,
-        browser: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    }
 }
 
 impl World {
@@ -90,14 +50,6 @@ impl World {
             .await
             .unwrap()
             .id
-    }
-
-    async fn secret(&self, id: i64, slot: SecretSlot) -> Option<String> {
-        self.vault
-            .get(SecretKey::new(id, slot))
-            .await
-            .unwrap()
-            .map(|s| s.expose().to_string())
     }
 
     /// Starts the login and plays the browser up to the provider's redirect.
@@ -264,7 +216,7 @@ async fn the_login_wait_is_a_setting_and_bounds_the_state() {
 
     // The setting outlives the process: a core opened again waits as long.
     let env = Environment {
-        data_dir: w._dir.path().to_path_buf(),
+        data_dir: w.dir.path().to_path_buf(),
         keyring_service: "unused".into(),
     };
     let again = Latchkey::open_with(
@@ -616,7 +568,7 @@ async fn a_device_code_login_works_where_advertised_and_says_what_to_do_where_no
     w.sandbox.oidc().set_device_advertised(false);
     let fresh = {
         let env = Environment {
-            data_dir: w._dir.path().to_path_buf(),
+            data_dir: w.dir.path().to_path_buf(),
             keyring_service: "unused".into(),
         };
         Latchkey::open_with(&env, w.vault.clone(), Arc::new(w.clock.clone()))

@@ -7,8 +7,8 @@
 //! users, robots, `$app` and `$oauthtoken` borrowed from a direct-OAuth
 //! profile, a downscoped grant warned about, silent re-issue before `exp`).
 
-use latchkey_core::clock::ManualClock;
-use latchkey_core::env::Environment;
+mod common;
+use common::World;
 use latchkey_core::inspector::{KeyInput, KeyKind, TokenSource};
 use latchkey_core::jwt::Inspection;
 use latchkey_core::model::{LoginKind, LoginPrompt, ProfileInput, ProfileSettings, ServerInput};
@@ -16,54 +16,17 @@ use latchkey_core::providers::{self, LoginInput, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::service::SummaryItem;
 use latchkey_core::tokens::{self, TokenStatus};
-use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
-use latchkey_core::{Error, ErrorCode, Latchkey};
+use latchkey_core::vault::{Secret, SecretInput, SecretSlot};
+use latchkey_core::{Error, ErrorCode};
 use latchkey_sandbox::quay::{self as sb};
-use latchkey_sandbox::Sandbox;
 use serde_json::Value;
-use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const T0: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
 
-struct World {
-    dir: tempfile::TempDir,
-    clock: ManualClock,
-    vault: Vault,
-    core: Latchkey,
-    sandbox: Sandbox,
-}
-
 async fn world() -> World {
-    let clock = ManualClock::new(T0);
-    let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let vault = Vault::memory();
-    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    core.add_server(&ServerInput {
-        name: "quay".into(),
-        kind: "quay".into(),
-        url: sandbox.url_of("quay"),
-        ca_pem: None,
-    })
-    .await
-    .unwrap();
-    World {
-        dir,
-        clock,
-        vault,
-        core,
-        sandbox,
-    }
+    World::at(T0).with_server("quay", "quay").build().await
 }
 
 fn scopes(list: &[&str]) -> Vec<String> {
@@ -129,14 +92,6 @@ impl World {
                 },
             )
             .await
-    }
-
-    async fn secret(&self, id: i64, slot: SecretSlot) -> Option<String> {
-        self.vault
-            .get(SecretKey::new(id, slot))
-            .await
-            .unwrap()
-            .map(|s| s.expose().to_string())
     }
 
     async fn summary(&self, id: i64) -> Vec<SummaryItem> {

@@ -2,13 +2,13 @@
 //! from the JWT, status through valid → expiring → expired, copy formats, the
 //! history, logout. Real SQLite file, in-memory vault.
 
+mod common;
+use common::World;
 use latchkey_core::clock::ManualClock;
-use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ServerInput};
+use latchkey_core::model::ProfileInput;
 use latchkey_core::tokens::TokenStatus;
 use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
 use latchkey_core::{CopyFormat, ErrorCode, Latchkey};
-use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -24,25 +24,11 @@ fn jwt(claims: serde_json::Value) -> String {
 }
 
 async fn setup() -> (tempfile::TempDir, Latchkey, ManualClock, Vault) {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(T0);
-    let vault = Vault::memory();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    core.add_server(&ServerInput {
-        name: "api".into(),
-        kind: "oidc".into(),
-        url: "https://api.example".into(),
-        ca_pem: None,
-    })
-    .await
-    .unwrap();
-    (dir, core, clock, vault)
+    let w = World::at(T0)
+        .with_server_at("api", "oidc", "https://api.example")
+        .build()
+        .await;
+    (w.dir, w.core, w.clock, w.vault)
 }
 
 fn manual(name: &str, token: &str, expires: Option<&str>) -> ProfileInput {
