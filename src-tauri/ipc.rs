@@ -4,7 +4,8 @@
 //! The UI's TypeScript bindings are generated from these signatures
 //! (`ui/src/ipc/bindings.ts`); a test fails when the committed copy is stale.
 
-use crate::shell::Shell;
+use crate::events::{DataChanged, FocusProfile, KeyringChanged, Lifecycle, RedirectOutcome};
+use crate::shell::{AppInfo, Shell};
 use latchkey_core::dci::SignedRequest;
 use latchkey_core::inspector::{KeyInput, TokenSource};
 use latchkey_core::model::{Profile, ProfileInput, Server, ServerInput, Tenant};
@@ -37,53 +38,6 @@ impl From<latchkey_core::Error> for IpcError {
 }
 
 type Reply<T> = Result<T, IpcError>;
-
-/// Where this installation keeps its data, and whether the keyring works.
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct AppInfo {
-    pub version: String,
-    pub data_dir: String,
-    pub keyring_service: String,
-    /// `None` when the keyring works (or is still being checked); else what is
-    /// wrong and what to do. The same as `keyring.message` then.
-    pub keyring_problem: Option<String>,
-    /// The last verdict about the keyring; [`KeyringChanged`] brings the next.
-    pub keyring: KeyringStatus,
-}
-
-/// The verdict about the keyring changed: show `state` (`locked`: offer
-/// Unlock, i.e. `check_keyring(true)`; `absent`: how to start one, from
-/// `message`; `broken`: the message and Retry, i.e. `check_keyring(false)`),
-/// and hide the banner when it is `ok`. Sent after the start-up check, after
-/// every re-check that changes it, and when a keyring call fails.
-#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
-pub struct KeyringChanged(pub KeyringStatus);
-
-/// What became of a `latchkey://` or loopback redirect.
-#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
-pub struct RedirectOutcome {
-    pub accepted: bool,
-    pub profile: Option<String>,
-    pub message: String,
-}
-
-/// Servers or profiles changed outside the window's own calls (tray, a
-/// redirect, another process): reload the lists.
-#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
-pub struct DataChanged;
-
-/// Something the scheduler did: a renewal, a failure, a reminder.
-#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
-pub struct Lifecycle(pub latchkey_core::renewal::LifecycleEvent);
-
-/// The user picked a profile in the tray, or clicked a notification: show
-/// it, and with `login`, start its login (the password or OTP dialog, or the
-/// browser) as if "Log in" had been pressed.
-#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
-pub struct FocusProfile {
-    pub id: i64,
-    pub login: bool,
-}
 
 #[tauri::command]
 #[specta::specta]

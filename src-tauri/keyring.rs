@@ -4,10 +4,10 @@
 //! page as a [`KeyringChanged`] event, so its banner appears and clears itself.
 //! The checking itself is the core's ([`latchkey_core::vault::Vault::keep_checked`]).
 
-use crate::ipc::{DataChanged, KeyringChanged};
-use crate::shell::Shell;
+use crate::events::{DataChanged, KeyringChanged};
+use latchkey_core::vault::Vault;
 use std::time::Duration;
-use tauri::{AppHandle, Manager};
+use tauri::AppHandle;
 use tauri_specta::Event;
 
 /// How long the start-up check keeps trying while the keyring service starts.
@@ -26,8 +26,7 @@ fn recheck_every() -> Duration {
 /// How long the Unlock button waits for the user to answer the keyring's prompt.
 pub const UNLOCK_PROMPT_WAIT: Duration = Duration::from_secs(120);
 
-pub fn start(app: &AppHandle) {
-    let vault = app.state::<Shell>().core.vault().clone();
+pub fn start(app: &AppHandle, vault: Vault) {
     let mut changes = vault.watch_health();
     let checker = vault.clone();
     tauri::async_runtime::spawn(async move {

@@ -4,6 +4,7 @@
 #[cfg(test)]
 mod capabilities;
 mod clipboard;
+mod events;
 mod ipc;
 mod keyring;
 mod redirect;
@@ -39,7 +40,7 @@ pub fn run() {
         // First: a second launch (e.g. the OS opening a latchkey:// URL) hands its
         // arguments to this process and exits; the deep-link plugin then sees the URL.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            tray::show_main(app);
+            events::show_main(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_clipboard_manager::init())
@@ -51,33 +52,38 @@ pub fn run() {
         .setup(move |app| {
             specta.mount_events(app);
             let handle = app.handle().clone();
-            tray::create(&handle)?;
-            tauri::async_runtime::block_on(async {
-                let shell = handle.state::<Shell>();
-                tray::refresh(&handle, &shell.core).await;
-            });
+            tray::create(&handle, shell::on_tray_action)?;
+            let shell = handle.state::<Shell>();
+            let core = shell.core.clone();
+            tauri::async_runtime::block_on(tray::refresh(&handle, &core, &shell.tray_clock));
 
             #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
             if let Err(err) = app.deep_link().register_all() {
                 eprintln!("latchkey: could not register the latchkey:// handler: {err}");
             }
             let on_url = handle.clone();
+            let core_of_url = core.clone();
             app.deep_link().on_open_url(move |event| {
                 for url in event.urls() {
-                    redirect::handle(&on_url, url.as_str());
+                    redirect::handle(&on_url, &core_of_url, url.as_str(), shell::publish);
                 }
             });
             // A URL that started this (first) instance arrives here, not above.
             if let Ok(Some(urls)) = app.deep_link().get_current() {
                 for url in urls {
-                    redirect::handle(&handle, url.as_str());
+                    redirect::handle(&handle, &core, url.as_str(), shell::publish);
                 }
             }
-            keyring::start(&handle);
-            scheduler::start(&handle);
-            redirect::announce(&handle);
+            keyring::start(&handle, core.vault().clone());
+            scheduler::start(
+                &handle,
+                core.clone(),
+                shell.wake.clone(),
+                std::sync::Arc::clone(&shell.tray_clock),
+            );
+            redirect::announce(&handle, &core, shell::login_ended);
             if !start_hidden {
-                tray::show_main(&handle);
+                events::show_main(&handle);
             }
             Ok(())
         })

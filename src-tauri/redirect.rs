@@ -3,17 +3,23 @@
 //! core's redirect hub; an accepted one finishes its login (the provider trades
 //! the code for a token), and the outcome is recorded and shown in the window.
 
-use crate::ipc::RedirectOutcome;
-use crate::shell::Shell;
-use tauri::{AppHandle, Manager};
-use tauri_specta::Event;
+use crate::events::RedirectOutcome;
+use latchkey_core::Latchkey;
+use std::future::Future;
+use tauri::AppHandle;
 
-pub fn handle(app: &AppHandle, url: &str) {
-    let shell = app.state::<Shell>();
-    match shell.core.redirects().route(url) {
+/// Routes `url` to the login waiting for it; a refusal goes to `publish`
+/// (the shell's, which shows it).
+pub fn handle(
+    app: &AppHandle,
+    core: &Latchkey,
+    url: &str,
+    publish: fn(&AppHandle, RedirectOutcome),
+) {
+    match core.redirects().route(url) {
         Ok(accepted) => {
             // The outcome is announced by the core and shown by `announce`.
-            let core = shell.core.clone();
+            let core = core.clone();
             tauri::async_runtime::spawn(async move {
                 core.finish_and_announce(accepted).await;
             });
@@ -29,36 +35,35 @@ pub fn handle(app: &AppHandle, url: &str) {
     }
 }
 
-/// Shows how every browser and device login ends, whichever way it came back
-/// (deep link, loopback listener, device polling).
-pub fn announce(app: &AppHandle) {
+/// Hands how every browser and device login ends, whichever way it came back
+/// (deep link, loopback listener, device polling), to `ended` (the shell's,
+/// which refreshes and shows it), one after the other.
+pub fn announce<F, Fut>(app: &AppHandle, core: &Latchkey, ended: F)
+where
+    F: Fn(AppHandle, RedirectOutcome) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
     let app = app.clone();
-    let mut outcomes = app.state::<Shell>().core.login_outcomes();
+    let mut outcomes = core.login_outcomes();
     tauri::async_runtime::spawn(async move {
         loop {
             match outcomes.recv().await {
                 Ok(o) => {
-                    app.state::<Shell>().changed(&app).await;
-                    publish(
-                        &app,
+                    ended(
+                        app.clone(),
                         RedirectOutcome {
                             accepted: o.accepted,
                             profile: Some(o.profile),
                             message: o.message,
                         },
-                    );
+                    )
+                    .await;
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             }
         }
     });
-}
-
-fn publish(app: &AppHandle, outcome: RedirectOutcome) {
-    app.state::<Shell>().record(outcome.clone());
-    crate::tray::show_main(app);
-    let _ = outcome.emit(app);
 }
 
 /// Opens a login URL in the browser: the command in `LATCHKEY_BROWSER` when

@@ -5,38 +5,47 @@
 //! display, not scheduling (the scheduler itself sleeps from deadline to
 //! deadline), and with nothing to redraw nothing wakes up.
 
-use crate::ipc::{FocusProfile, Lifecycle};
-use crate::shell::Shell;
-use tauri::{AppHandle, Manager};
+use crate::events::{FocusProfile, Lifecycle};
+use crate::tray::TrayClock;
+use latchkey_core::Latchkey;
+use std::sync::Arc;
+use tauri::AppHandle;
 use tauri_specta::Event;
 
-pub fn start(app: &AppHandle) {
-    let shell = app.state::<Shell>();
-    let core = shell.core.clone();
-    let wake = shell.wake.clone();
+/// Starts the scheduler on `core`; `wake` cuts its sleep short when data
+/// changed, `clock` says whether the tray shows a time left to redraw.
+pub fn start(
+    app: &AppHandle,
+    core: Latchkey,
+    wake: Arc<tokio::sync::Notify>,
+    clock: Arc<TrayClock>,
+) {
     let events = app.clone();
-    tauri::async_runtime::spawn(latchkey_core::renewal::run(core, wake, move |event| {
+    let scheduled = core.clone();
+    let core_of_event = core.clone();
+    let tray_clock = Arc::clone(&clock);
+    tauri::async_runtime::spawn(latchkey_core::renewal::run(scheduled, wake, move |event| {
         if let Some((title, body)) = event.notification() {
             notify(&events, event.profile_id(), title, body);
         }
         let _ = Lifecycle(event).emit(&events);
         let app = events.clone();
+        let core = core_of_event.clone();
+        let clock = Arc::clone(&tray_clock);
         tauri::async_runtime::spawn(async move {
-            let shell = app.state::<Shell>();
-            crate::tray::refresh(&app, &shell.core).await;
+            crate::tray::refresh(&app, &core, &clock).await;
         });
     }));
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let shell = app.state::<Shell>();
         loop {
-            if shell.tray_clock() {
+            if clock.is_on() {
                 tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             } else {
-                shell.tray_clock_started.notified().await;
+                clock.started.notified().await;
                 continue;
             }
-            crate::tray::refresh(&app, &shell.core).await;
+            crate::tray::refresh(&app, &core, &clock).await;
         }
     });
 }
@@ -77,7 +86,7 @@ fn notify(app: &AppHandle, _profile_id: i64, title: String, body: String) {
 
 #[cfg(target_os = "linux")]
 fn open_login(app: &AppHandle, profile_id: i64) {
-    crate::tray::show_main(app);
+    crate::events::show_main(app);
     let _ = FocusProfile {
         id: profile_id,
         login: true,

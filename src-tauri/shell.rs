@@ -1,23 +1,43 @@
 //! The shell's state: the opened core plus what only a running window needs
-//! (redirect outcomes for a page that loads late, the close-to-tray switch).
+//! (redirect outcomes for a page that loads late, the close-to-tray switch),
+//! and what the parts below it hand up: a tray entry picked, a login ended.
+//! The middle of the shell: `ipc.rs` above uses it; `tray.rs`, `redirect.rs`,
+//! `clipboard.rs`, `scheduler.rs`, `keyring.rs` and `events.rs` below never
+//! use it, and reach it through the callbacks `lib.rs` wires.
 
-use crate::ipc::{AppInfo, DataChanged, RedirectOutcome};
+use crate::events::{DataChanged, RedirectOutcome};
+use crate::tray::TrayClock;
 use latchkey_core::env::Environment;
 use latchkey_core::settings::AppSettings;
+use latchkey_core::tray::TrayAction;
+use latchkey_core::vault::KeyringStatus;
+use latchkey_core::CopyFormat;
 use latchkey_core::Latchkey;
+use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use tauri::AppHandle;
+use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
+
+/// Where this installation keeps its data, and whether the keyring works.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub keyring_service: String,
+    /// `None` when the keyring works (or is still being checked); else what is
+    /// wrong and what to do. The same as `keyring.message` then.
+    pub keyring_problem: Option<String>,
+    /// The last verdict about the keyring; [`KeyringChanged`] brings the next.
+    pub keyring: KeyringStatus,
+}
 
 pub struct Shell {
     pub core: Latchkey,
     /// Cuts the scheduler's sleep short when data changed.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
-    /// Whether the tray shows a time left to redraw each minute; the clock
-    /// that does it waits on `tray_clock_started` while it does not.
-    tray_clock: AtomicBool,
-    pub tray_clock_started: tokio::sync::Notify,
+    /// Whether the tray shows a time left to redraw each minute.
+    pub tray_clock: std::sync::Arc<TrayClock>,
     pub env: Environment,
     outcomes: Mutex<Vec<RedirectOutcome>>,
     close_to_tray: AtomicBool,
@@ -35,8 +55,7 @@ impl Shell {
         Self {
             core,
             wake: Default::default(),
-            tray_clock: AtomicBool::new(false),
-            tray_clock_started: tokio::sync::Notify::new(),
+            tray_clock: Default::default(),
             env,
             outcomes: Mutex::new(Vec::new()),
             close_to_tray: AtomicBool::new(settings.close_to_tray),
@@ -75,19 +94,6 @@ impl Shell {
             .store(settings.close_to_tray, Ordering::Relaxed);
     }
 
-    /// Whether the tray's time left needs redrawing each minute.
-    pub fn tray_clock(&self) -> bool {
-        self.tray_clock.load(Ordering::Relaxed)
-    }
-
-    pub fn set_tray_clock(&self, on: bool) {
-        if on && !self.tray_clock.swap(true, Ordering::Relaxed) {
-            self.tray_clock_started.notify_one();
-        } else if !on {
-            self.tray_clock.store(false, Ordering::Relaxed);
-        }
-    }
-
     pub fn close_to_tray(&self) -> bool {
         self.close_to_tray.load(Ordering::Relaxed)
     }
@@ -106,7 +112,65 @@ impl Shell {
     /// After any change: rebuild the tray and tell the page.
     pub async fn changed(&self, app: &AppHandle) {
         self.wake.notify_one();
-        crate::tray::refresh(app, &self.core).await;
+        crate::tray::refresh(app, &self.core, &self.tray_clock).await;
         let _ = DataChanged.emit(app);
     }
+}
+
+/// What a tray menu entry asks for, done on the shell's state (the tray
+/// itself only hands the action up).
+pub fn on_tray_action(app: &AppHandle, action: TrayAction) {
+    match action {
+        TrayAction::Show(profile) => {
+            crate::events::show_main(app);
+            let _ = crate::events::FocusProfile {
+                id: profile,
+                login: false,
+            }
+            .emit(app);
+        }
+        TrayAction::Copy(profile) => copy(app, profile, CopyFormat::Token),
+        TrayAction::CopyHeader(profile) => copy(app, profile, CopyFormat::Header),
+        TrayAction::Renew(profile) => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let shell = app.state::<Shell>();
+                if let Err(err) = shell.core.renew_profile(profile, true).await {
+                    eprintln!("latchkey: renew from the tray: {err}");
+                }
+                shell.changed(&app).await;
+            });
+        }
+    }
+}
+
+fn copy(app: &AppHandle, profile: i64, format: CopyFormat) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let shell = app.state::<Shell>();
+        let result = async {
+            let text = shell.core.copy_text(profile, format).await?;
+            let clear = shell.core.settings().await?.clipboard_clear_seconds;
+            crate::clipboard::put(&app, text, clear).map_err(latchkey_core::Error::Internal)
+        }
+        .await;
+        if let Err(err) = result {
+            eprintln!("latchkey: copy from the tray: {err}");
+        }
+    });
+}
+
+/// A browser or device login ended: the lists and tray refreshed, then the
+/// outcome published.
+pub async fn login_ended(app: AppHandle, outcome: RedirectOutcome) {
+    app.state::<Shell>().changed(&app).await;
+    publish(&app, outcome);
+}
+
+/// A redirect's outcome: kept for a page that loads late, the window brought
+/// up, and the page told.
+pub fn publish(app: &AppHandle, outcome: RedirectOutcome) {
+    app.state::<Shell>().record(outcome.clone());
+    crate::events::show_main(app);
+    let _ = outcome.emit(app);
 }

@@ -1,82 +1,62 @@
 //! The tray icon and its menu. The entries, the tooltip and which of the
 //! three icons shows come from `latchkey_core::tray`; this file only turns
-//! them into menu items and pixels, and routes clicks.
+//! them into menu items and pixels, and hands a picked entry's action up to
+//! the callback it was created with (the shell's `on_tray_action`).
 
-use crate::ipc::FocusProfile;
-use crate::shell::Shell;
+use crate::events::show_main;
 use latchkey_core::tray::{self as entries, TrayAction, TrayEntry, TrayState};
-use latchkey_core::{CopyFormat, Latchkey};
+use latchkey_core::Latchkey;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Wry};
-use tauri_specta::Event;
+use tauri::{AppHandle, Wry};
 
 const TRAY_ID: &str = "latchkey";
 
-pub fn create(app: &AppHandle) -> tauri::Result<()> {
+/// Whether the menu shows a time left, which a clock then redraws each
+/// minute (the scheduler's); that clock waits on `started` while it does not.
+#[derive(Default)]
+pub struct TrayClock {
+    on: AtomicBool,
+    pub started: tokio::sync::Notify,
+}
+
+impl TrayClock {
+    pub fn is_on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, on: bool) {
+        if on && !self.on.swap(true, Ordering::Relaxed) {
+            self.started.notify_one();
+        } else if !on {
+            self.on.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Creates the icon; a picked profile entry's action goes to `on_action`.
+pub fn create(
+    app: &AppHandle,
+    on_action: impl Fn(&AppHandle, TrayAction) + Send + Sync + 'static,
+) -> tauri::Result<()> {
     let icon = tauri::image::Image::from_bytes(include_bytes!("../icons/tray.png"))?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon)
         .tooltip("Latchkey")
         .menu(&Menu::new(app)?)
         .show_menu_on_left_click(true)
-        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
+        .on_menu_event(move |app, event| match event.id().as_ref() {
+            entries::OPEN | entries::MORE => show_main(app),
+            entries::QUIT => app.exit(0),
+            other => {
+                if let Some(action) = TrayAction::parse(other) {
+                    on_action(app, action);
+                }
+            }
+        })
         .build(app)?;
     Ok(())
-}
-
-fn on_menu(app: &AppHandle, id: &str) {
-    match id {
-        entries::OPEN | entries::MORE => show_main(app),
-        entries::QUIT => app.exit(0),
-        other => match TrayAction::parse(other) {
-            Some(TrayAction::Show(profile)) => {
-                show_main(app);
-                let _ = FocusProfile {
-                    id: profile,
-                    login: false,
-                }
-                .emit(app);
-            }
-            Some(TrayAction::Copy(profile)) => copy(app, profile, CopyFormat::Token),
-            Some(TrayAction::CopyHeader(profile)) => copy(app, profile, CopyFormat::Header),
-            Some(TrayAction::Renew(profile)) => {
-                let app = app.clone();
-                tauri::async_runtime::spawn(async move {
-                    let shell = app.state::<Shell>();
-                    if let Err(err) = shell.core.renew_profile(profile, true).await {
-                        eprintln!("latchkey: renew from the tray: {err}");
-                    }
-                    shell.changed(&app).await;
-                });
-            }
-            None => {}
-        },
-    }
-}
-
-fn copy(app: &AppHandle, profile: i64, format: CopyFormat) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let shell = app.state::<Shell>();
-        let result = async {
-            let text = shell.core.copy_text(profile, format).await?;
-            let clear = shell.core.settings().await?.clipboard_clear_seconds;
-            crate::clipboard::put(&app, text, clear).map_err(latchkey_core::Error::Internal)
-        }
-        .await;
-        if let Err(err) = result {
-            eprintln!("latchkey: copy from the tray: {err}");
-        }
-    });
-}
-
-pub fn show_main(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
 }
 
 /// The icon of a state, as `TrayState::icon` names it (the test below keeps them one).
@@ -107,7 +87,7 @@ fn item(app: &AppHandle, entry: &TrayEntry) -> tauri::Result<Box<dyn IsMenuItem<
 
 /// Rebuilds the menu and tooltip from the current profiles, and starts or
 /// stops the clock that redraws the time left it shows.
-pub async fn refresh(app: &AppHandle, core: &Latchkey) {
+pub async fn refresh(app: &AppHandle, core: &Latchkey, clock: &TrayClock) {
     let profiles = match core.profiles().await {
         Ok(p) => p,
         Err(err) => {
@@ -119,8 +99,7 @@ pub async fn refresh(app: &AppHandle, core: &Latchkey) {
         return;
     };
     let now = core.clock().now();
-    app.state::<Shell>()
-        .set_tray_clock(entries::shows_time_left(&profiles, now));
+    clock.set(entries::shows_time_left(&profiles, now));
     let build = || -> tauri::Result<Menu<Wry>> {
         let menu = Menu::new(app)?;
         menu.append(&MenuItem::with_id(
