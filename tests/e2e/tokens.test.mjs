@@ -105,6 +105,9 @@ test("a pasted JWT shows its expiry countdown", async () => {
   await s.click("[data-testid=open-settings]");
   await s.type("[data-testid=settings-clipboard-clear-seconds]", "4");
   await s.click("[data-testid=settings-save]");
+  // The dialog closes once the settings are stored; until then it covers
+  // the page and takes the next click.
+  await s.gone('[aria-modal="true"]');
 
   await s.click("[data-testid=add-profile]");
   await s.type("[data-testid=profile-name]", "pasted");
