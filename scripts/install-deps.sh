@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Latchkey needs on Debian/Ubuntu,
 # skipping what is already there: system packages (apt, with sudo when not root),
-# the UI's npm packages, and, with --test, tauri-driver for the end-to-end tests.
+# the UI's npm packages, and, with --test, tauri-driver for the end-to-end tests
+# and cargo-fuzz for the fuzz targets.
 # With --bench: what `make bench` needs (the display and keyring tools of the
 # tests, and the programs Latchkey is compared with), none of it for `make test`.
 set -euo pipefail
@@ -55,6 +56,12 @@ fi
 
 if [ "$want_test" = 1 ] && ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   cargo install tauri-driver --locked --version 2.1.0
+fi
+
+# cargo-fuzz runs the fuzz targets (scripts/fuzz.sh), on the stable toolchain
+# with RUSTC_BOOTSTRAP=1; about a minute of compiling, once.
+if [ "$want_test" = 1 ] && ! command -v cargo-fuzz >/dev/null && [ ! -x "$HOME/.cargo/bin/cargo-fuzz" ]; then
+  cargo install cargo-fuzz --locked --version 0.13.2
 fi
 
 # The certified OpenID provider the OIDC integration test starts on loopback.

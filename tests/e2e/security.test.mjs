@@ -3,12 +3,13 @@
 // from another origin, a form posted elsewhere) and each is refused. The
 // "remote" origin is an HTTP server of this test on loopback, which counts
 // every request it gets: a refusal means it got none, not merely that the
-// network failed.
+// network failed. The app process itself runs with core dumps forbidden.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { App, isolatedEnv } from "./harness.mjs";
+import { readFileSync } from "node:fs";
+import { App, appPids, isolatedEnv } from "./harness.mjs";
 import { sleep } from "./webdriver.mjs";
 
 const { env } = isolatedEnv();
@@ -120,4 +121,15 @@ test("a fetch, a script, an image and a form to another origin never reach it", 
   }
   // The page still works after all that.
   await s.waitFor("[data-testid=app-ready]");
+});
+
+test("the app runs with core dumps forbidden", () => {
+  const pids = appPids();
+  assert.ok(pids.length > 0, "the app is running");
+  for (const pid of pids) {
+    const line = readFileSync(`/proc/${pid}/limits`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max core file size"));
+    assert.deepEqual(line.split(/\s+/).slice(4, 6), ["0", "0"], line);
+  }
 });

@@ -273,6 +273,10 @@ fn exit_code(code: ErrorCode) -> u8 {
 }
 
 fn main() -> ExitCode {
+    // Before anything holds a secret: a crash must not dump it to a file.
+    if let Err(err) = latchkey_core::process::forbid_core_dumps() {
+        eprintln!("latchkey: cannot turn core dumps off ({err}); continuing");
+    }
     let cli = Cli::parse();
     if let Command::Keyring(KeyringCommand::Check(args)) = cli.command {
         // Its own exit codes: the verdict is not an error of a command.

@@ -646,13 +646,13 @@ pub fn nothing_to_log_in(profile: &str) -> Error {
 // ---- identity ----
 
 /// What a signed request came back with.
-struct Answer {
+pub(crate) struct Answer {
     /// Where the request went.
-    url: String,
-    status: u16,
+    pub(crate) url: String,
+    pub(crate) status: u16,
     /// The server's `Date`, to measure the clock skew by.
-    date: Option<OffsetDateTime>,
-    body: String,
+    pub(crate) date: Option<OffsetDateTime>,
+    pub(crate) body: String,
 }
 
 async fn signed_get(
@@ -733,7 +733,7 @@ fn message(body: &str) -> String {
 }
 
 /// A refusal in words that say what to do (protocols §5 item 19).
-fn refused(answer: &Answer, access_key: &str, url: &str, now: OffsetDateTime) -> Error {
+pub(crate) fn refused(answer: &Answer, access_key: &str, url: &str, now: OffsetDateTime) -> Error {
     let own_words = serde_json::from_str::<Value>(&answer.body)
         .ok()
         .is_some_and(|v| v.get("message").is_some());
@@ -840,25 +840,7 @@ pub async fn identity(
     if answer.status != 200 {
         return Err(refused(&answer, &credential, &answer.url, now));
     }
-    let not_dci = |why: String| Error::ServerRefused {
-        status: Some(200),
-        field: Some("url"),
-        message: format!(
-            "{} answered, but not as a DCI server ({why}): check the server's URL",
-            answer.url
-        ),
-    };
-    let v: Value = serde_json::from_str(&answer.body).map_err(|e| {
-        not_dci(if e.is_eof() {
-            format!("its answer is cut short: {e}")
-        } else {
-            format!("its answer is not JSON: {e}")
-        })
-    })?;
-    let id = match v.get("identity") {
-        Some(id @ Value::Object(_)) => id.clone(),
-        _ => return Err(not_dci("no \"identity\" in the answer".into())),
-    };
+    let id = read_identity(&answer)?;
     let mut items = vec![
         item("access key", credential.clone()),
         item("type", key.client_type.as_str()),
@@ -884,11 +866,49 @@ pub async fn identity(
             }
         }
     }
+    items.extend(identity_lines(&id, name, extra, answer.date, now));
+    Ok(items)
+}
+
+/// The answer of `GET /api/v1/identity`: its `identity` object, or why the
+/// server is not a DCI server.
+pub(crate) fn read_identity(answer: &Answer) -> Result<Value> {
+    let not_dci = |why: String| Error::ServerRefused {
+        status: Some(200),
+        field: Some("url"),
+        message: format!(
+            "{} answered, but not as a DCI server ({why}): check the server's URL",
+            answer.url
+        ),
+    };
+    let v: Value = serde_json::from_str(&answer.body).map_err(|e| {
+        not_dci(if e.is_eof() {
+            format!("its answer is cut short: {e}")
+        } else {
+            format!("its answer is not JSON: {e}")
+        })
+    })?;
+    match v.get("identity") {
+        Some(id @ Value::Object(_)) => Ok(id.clone()),
+        _ => Err(not_dci("no \"identity\" in the answer".into())),
+    }
+}
+
+/// The summary lines of an identity after the key and its type: name, full
+/// name, e-mail, teams, what else was learnt, and the clock skew if large.
+pub(crate) fn identity_lines(
+    id: &Value,
+    name: Option<String>,
+    extra: Vec<SummaryItem>,
+    date: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Vec<SummaryItem> {
+    let mut items = Vec::new();
     if let Some(n) = name {
         items.push(item("name", n));
     }
     for (key, label) in [("fullname", "full name"), ("email", "email")] {
-        if let Some(value) = text(&id, key) {
+        if let Some(value) = text(id, key) {
             items.push(item(label, value));
         }
     }
@@ -906,7 +926,7 @@ pub async fn identity(
         }
     }
     items.extend(extra);
-    if let Some(date) = answer.date {
+    if let Some(date) = date {
         if (now - date).abs() >= Duration::minutes(5) {
             items.push(item(
                 "clock",
@@ -918,7 +938,7 @@ pub async fn identity(
             ));
         }
     }
-    Ok(items)
+    items
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ pub mod dci;
 pub mod env;
 pub mod error;
 pub mod flows;
+#[doc(hidden)]
+pub mod fuzz_surface;
 pub mod handoff;
 pub mod http;
 pub mod inspector;
@@ -17,6 +19,7 @@ pub mod login;
 pub mod loopback;
 pub mod model;
 pub mod oauth;
+pub mod process;
 pub mod providers;
 pub mod renewal;
 pub mod renewal_lock;

@@ -81,7 +81,7 @@ pub fn http_client(server: &Server) -> Result<impl Fn(HttpRequest) -> HttpFuture
     })
 }
 
-fn is_error_body(body: &[u8]) -> bool {
+pub(crate) fn is_error_body(body: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .is_some_and(|v| v.get("error").is_some() && v.get("access_token").is_none())
@@ -176,7 +176,9 @@ impl WaitingDevices {
                 .verification_uri_complete()
                 .map(|u| u.secret().to_string())
                 .unwrap_or_else(|| details.verification_uri().to_string()),
-            expires_at: ctx.now + time::Duration::seconds(details.expires_in().as_secs() as i64),
+            // A device code outliving what a date holds waits a day at most.
+            expires_at: crate::tokens::expiry_after_std(ctx.now, details.expires_in())
+                .unwrap_or(ctx.now + time::Duration::days(1)),
         };
         self.0
             .lock()

@@ -19,7 +19,14 @@ pub struct Secret(SecretString);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Secret(SecretString::from(value.into()))
+        let mut value: String = value.into();
+        // `SecretString::from(String)` shrinks the buffer to fit first, which
+        // may move it and leave the old bytes in freed memory: copy into an
+        // exact-size box and wipe the original (its whole capacity) instead.
+        // The box is wiped when the secret drops (secrecy's `SecretBox`).
+        let exact: Box<str> = value.as_str().into();
+        secrecy::zeroize::Zeroize::zeroize(&mut value);
+        Secret(SecretString::new(exact))
     }
 
     pub fn expose(&self) -> &str {

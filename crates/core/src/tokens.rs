@@ -238,6 +238,23 @@ impl IssuedToken {
     }
 }
 
+/// When a token that lives `seconds` from `now` expires, or `None` when that
+/// is past what a date can hold (year 9999): a server's absurd lifetime means
+/// "does not expire" rather than a panic. A negative lifetime is already over.
+pub fn expiry_after(now: OffsetDateTime, seconds: i64) -> Option<OffsetDateTime> {
+    now.checked_add(Duration::seconds(seconds))
+}
+
+/// [`expiry_after`] for an OAuth `expires_in`, which is unsigned.
+pub fn expiry_after_std(
+    now: OffsetDateTime,
+    lifetime: std::time::Duration,
+) -> Option<OffsetDateTime> {
+    i64::try_from(lifetime.as_secs())
+        .ok()
+        .and_then(|seconds| expiry_after(now, seconds))
+}
+
 /// Reads an expiry the user typed: RFC 3339 (`2026-12-01T10:00:00Z`) or a
 /// duration from now (`90s`, `45m`, `12h`, `30d`).
 pub fn parse_expiry(text: &str, now: OffsetDateTime) -> crate::Result<OffsetDateTime> {
@@ -250,14 +267,21 @@ pub fn parse_expiry(text: &str, now: OffsetDateTime) -> crate::Result<OffsetDate
             .unwrap_or(text.len()),
     );
     let n: i64 = digits.parse().map_err(|_| bad_expiry())?;
-    let d = match unit.trim() {
-        "s" => Duration::seconds(n),
-        "m" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
+    let seconds_per = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
         _ => return Err(bad_expiry()),
     };
-    Ok(now + d)
+    n.checked_mul(seconds_per)
+        .and_then(|seconds| expiry_after(now, seconds))
+        .ok_or_else(|| {
+            crate::Error::invalid(
+                "token_expires",
+                format!("{text} from now is past the year 9999: give a nearer expiry, or none if the token does not expire"),
+            )
+        })
 }
 
 fn bad_expiry() -> crate::Error {

@@ -15,6 +15,7 @@ pub mod dci;
 pub mod faults;
 pub mod git;
 pub mod github;
+pub mod issued;
 pub mod kontinuous;
 pub mod kube;
 pub mod oidc;
@@ -89,7 +90,7 @@ impl States {
 /// Every protocol's routes, each under its prefix, behind the fault
 /// switches; and the control API under `/_sandbox`, beside them.
 pub fn router(states: States) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(|| async { PROTOCOLS.join("\n") + "\n" }))
         .nest("/kontinuous", kontinuous::router(states.kontinuous.clone()))
         .nest("/github", github::router(states.github.clone()))
@@ -100,7 +101,10 @@ pub fn router(states: States) -> Router {
         .nest("/dci", dci::router(states.dci.clone()))
         .merge(kube::router(states.kube.clone()))
         .nest("/git", git::router(states.git.clone()))
-        .merge(quay::registry_router(states.quay.clone()))
+        .merge(quay::registry_router(states.quay.clone()));
+    // The record of issued secrets sees the protocols' own answers, inside
+    // the fault switches (which it must not slow down or buffer).
+    issued::layer(routes)
         .layer(middleware::from_fn_with_state(
             states.faults.clone(),
             faults::inject,

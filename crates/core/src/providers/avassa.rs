@@ -16,7 +16,7 @@ use crate::vault::{Secret, SecretKey, SecretSlot};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 /// Where a pod finds its service-account token.
 pub const DEFAULT_SA_TOKEN_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
@@ -60,7 +60,7 @@ pub fn spec(login: LoginKind) -> LoginSpec {
 /// How long an OIDC login waits for the browser.
 
 #[derive(Deserialize)]
-struct TokenResponse {
+pub(crate) struct TokenResponse {
     token: Option<String>,
     #[serde(rename = "expires-in")]
     expires_in: Option<i64>,
@@ -80,7 +80,7 @@ fn parse_time(s: &Option<String>) -> Option<OffsetDateTime> {
 }
 
 impl TokenResponse {
-    fn issued(
+    pub(crate) fn issued(
         self,
         now: OffsetDateTime,
         tenant: Option<&str>,
@@ -91,8 +91,10 @@ impl TokenResponse {
         let from = parse_time(&self.renewal_time)
             .or(parse_time(&self.creation_time))
             .unwrap_or(now);
-        let expires_at = parse_time(&self.expires)
-            .or_else(|| self.expires_in.map(|s| from + Duration::seconds(s)));
+        let expires_at = parse_time(&self.expires).or_else(|| {
+            self.expires_in
+                .and_then(|s| crate::tokens::expiry_after(from, s))
+        });
         let mut issued =
             IssuedToken::from_token(TokenKind::Access, Secret::new(token), from, expires_at);
         issued.issued_at = Some(from);
@@ -116,7 +118,7 @@ impl TokenResponse {
 
 /// The server's own words from `{"errors":[{"error-message": ...}]}`, or the
 /// body as text (an HTML page named as such).
-fn error_message(body: &str) -> String {
+pub(crate) fn error_message(body: &str) -> String {
     serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| {
@@ -146,7 +148,7 @@ fn is_api_error(body: &str) -> bool {
         .is_some_and(|v| v.get("errors").is_some())
 }
 
-fn asks_for_otp(message: &str) -> bool {
+pub(crate) fn asks_for_otp(message: &str) -> bool {
     let m = message.to_lowercase();
     m.contains("otp") || m.contains("totp") || m.contains("one-time") || m.contains("one time")
 }
@@ -178,7 +180,7 @@ async fn post(
 }
 
 /// A 200's body, read as a token response.
-fn token_response(server: &Server, text: &str) -> Result<TokenResponse> {
+pub(crate) fn token_response(server: &Server, text: &str) -> Result<TokenResponse> {
     serde_json::from_str(text).map_err(|e| Error::ServerRefused {
         status: Some(200),
         field: None,
@@ -200,7 +202,7 @@ fn no_token(server: &Server) -> Error {
 
 /// Any answer a caller has no better words for: a proxy's page, the vault
 /// sealed (Avassa's own 503), or the server's own message.
-fn refused(server: &Server, status: u16, text: &str) -> Error {
+pub(crate) fn refused(server: &Server, status: u16, text: &str) -> Error {
     if !is_api_error(text) && (status >= 500 || http::is_html(text)) {
         return http::not_an_answer(&server.url, status, text);
     }

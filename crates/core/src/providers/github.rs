@@ -21,7 +21,6 @@ use oauth2::{
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use time::Duration;
 
 pub const LOGINS: &[LoginKind] = &[
     LoginKind::GithubKontinuous,
@@ -305,54 +304,13 @@ impl GitHub {
             if status == 404 && known.is_none() {
                 continue;
             }
-            if status != 200 {
-                let own_words = serde_json::from_str::<Value>(&text)
-                    .ok()
-                    .and_then(|v| v.get("Message").and_then(Value::as_str).map(str::to_string));
-                let Some(message) = own_words else {
-                    // A proxy's page, or a crashed server's: not Kontinuous'.
-                    return Err(crate::http::not_an_answer(&endpoint, status, &text));
-                };
-                let hint = if message == "Access Token is empty" {
-                    "; GitHub refused the code (used or expired): log in again"
-                } else {
-                    ""
-                };
-                return Err(Error::ServerRefused {
-                    status: Some(status),
-                    field: None,
-                    message: format!("Kontinuous refused the login: {message}{hint}"),
-                });
+            if status == 200 {
+                self.login_paths
+                    .lock()
+                    .expect("paths lock")
+                    .insert(url.clone(), path);
             }
-            self.login_paths
-                .lock()
-                .expect("paths lock")
-                .insert(url.clone(), path);
-            let v: Value = serde_json::from_str(&text).map_err(|e| Error::ServerRefused {
-                status: Some(200),
-                field: None,
-                message: crate::http::not_json(&endpoint, "Kontinuous' login answer", &e),
-            })?;
-            let jwt = v
-                .get("jwt")
-                .and_then(Value::as_str)
-                .filter(|j| !j.is_empty())
-                .ok_or_else(|| Error::ServerRefused {
-                    status: Some(200),
-                    field: None,
-                    message: format!(
-                        "Kontinuous ({url}) answered the login without a jwt; try again, and if it keeps happening check that the server's URL is the Kontinuous API"
-                    ),
-                })?;
-            // §1.3: no exp; the GitHub token inside makes it a secret.
-            let mut issued =
-                IssuedToken::from_token(TokenKind::Access, Secret::new(jwt), ctx.now, None);
-            if let Some(user) = v.get("user_id").and_then(Value::as_str) {
-                issued
-                    .summary
-                    .insert("user_id".into(), Value::String(user.into()));
-            }
-            return Ok(issued);
+            return kontinuous_answer(&endpoint, &url, status, &text, ctx.now);
         }
         Err(Error::ServerRefused {
             status: Some(404),
@@ -466,14 +424,68 @@ impl GitHub {
     }
 }
 
+/// Kontinuous' answer to `POST {url}/login/github` (§1.2) at `endpoint`: its
+/// JWT, or its refusal in words that say what to do.
+pub(crate) fn kontinuous_answer(
+    endpoint: &str,
+    url: &str,
+    status: u16,
+    text: &str,
+    now: time::OffsetDateTime,
+) -> Result<IssuedToken> {
+    if status != 200 {
+        let own_words = serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|v| v.get("Message").and_then(Value::as_str).map(str::to_string));
+        let Some(message) = own_words else {
+            // A proxy's page, or a crashed server's: not Kontinuous'.
+            return Err(crate::http::not_an_answer(endpoint, status, text));
+        };
+        let hint = if message == "Access Token is empty" {
+            "; GitHub refused the code (used or expired): log in again"
+        } else {
+            ""
+        };
+        return Err(Error::ServerRefused {
+            status: Some(status),
+            field: None,
+            message: format!("Kontinuous refused the login: {message}{hint}"),
+        });
+    }
+    let v: Value = serde_json::from_str(text).map_err(|e| Error::ServerRefused {
+        status: Some(200),
+        field: None,
+        message: crate::http::not_json(endpoint, "Kontinuous' login answer", &e),
+    })?;
+    let jwt = v
+        .get("jwt")
+        .and_then(Value::as_str)
+        .filter(|j| !j.is_empty())
+        .ok_or_else(|| Error::ServerRefused {
+            status: Some(200),
+            field: None,
+            message: format!(
+                "Kontinuous ({url}) answered the login without a jwt; try again, and if it keeps happening check that the server's URL is the Kontinuous API"
+            ),
+        })?;
+    // §1.3: no exp; the GitHub token inside makes it a secret.
+    let mut issued = IssuedToken::from_token(TokenKind::Access, Secret::new(jwt), now, None);
+    if let Some(user) = v.get("user_id").and_then(Value::as_str) {
+        issued
+            .summary
+            .insert("user_id".into(), Value::String(user.into()));
+    }
+    Ok(issued)
+}
+
 /// A GitHub token response as a stored token, as it came.
-fn issued_from_response(
+pub(crate) fn issued_from_response(
     now: time::OffsetDateTime,
     response: &oauth2::basic::BasicTokenResponse,
 ) -> IssuedToken {
     let expires_at = response
         .expires_in()
-        .map(|d| now + Duration::seconds(d.as_secs() as i64));
+        .and_then(|d| crate::tokens::expiry_after_std(now, d));
     let mut issued = IssuedToken::from_token(
         TokenKind::Access,
         Secret::new(response.access_token().secret().clone()),

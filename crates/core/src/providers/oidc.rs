@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 /// What discovery says beyond the core fields.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -48,7 +48,7 @@ pub struct Extra {
 
 impl AdditionalProviderMetadata for Extra {}
 
-type Metadata = ProviderMetadata<
+pub(crate) type Metadata = ProviderMetadata<
     Extra,
     CoreAuthDisplay,
     CoreClientAuthMethod,
@@ -72,7 +72,7 @@ pub struct Oidc {
 }
 
 /// The token response of the code and the device grants.
-type CoreTokens = openidconnect::core::CoreTokenResponse;
+pub(crate) type CoreTokens = openidconnect::core::CoreTokenResponse;
 
 pub const LOGINS: &[LoginKind] = &[LoginKind::Oidc, LoginKind::Auth0];
 
@@ -615,7 +615,7 @@ fn chrono_from(t: OffsetDateTime) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond()).unwrap_or_default()
 }
 
-fn issued_from(
+pub(crate) fn issued_from(
     now: OffsetDateTime,
     access: &str,
     expires_in: Option<std::time::Duration>,
@@ -624,7 +624,7 @@ fn issued_from(
     scopes: Vec<String>,
     summary: serde_json::Map<String, Value>,
 ) -> IssuedToken {
-    let expires_at = expires_in.map(|d| now + Duration::seconds(d.as_secs() as i64));
+    let expires_at = expires_in.and_then(|d| crate::tokens::expiry_after_std(now, d));
     let mut issued =
         IssuedToken::from_token(TokenKind::Access, Secret::new(access), now, expires_at);
     if expires_at.is_some() {

@@ -191,7 +191,7 @@ fn scope_param(scopes: &[String]) -> Result<String> {
 
 /// A registry scope: which repository, which actions.
 #[derive(Debug, Clone, PartialEq)]
-struct RegistryScope {
+pub(crate) struct RegistryScope {
     /// The repository as requested (`ns/repo`, or with the host prefix).
     name: String,
     actions: Vec<String>,
@@ -205,7 +205,7 @@ impl RegistryScope {
 
 /// Parses `repository:ns/repo:pull,push` (the prefix may be left out) the way
 /// Quay's `SCOPE_REGEX_TEMPLATE` would accept it.
-fn registry_scope(scope: &str) -> Result<RegistryScope> {
+pub(crate) fn registry_scope(scope: &str) -> Result<RegistryScope> {
     let bad = || {
         Error::invalid(
             "scopes",
@@ -251,7 +251,7 @@ fn base(server: &Server) -> &str {
 }
 
 /// Quay's words on top of a plain HTTP answer.
-trait QuayAnswer {
+pub(crate) trait QuayAnswer {
     fn message(&self) -> String;
 }
 
@@ -298,12 +298,13 @@ fn wait_text(seconds: i64) -> String {
     match seconds {
         s if s < 120 => format!("{s} s"),
         s if s < 7200 => format!("{} min", (s + 59) / 60),
-        s => format!("{} h", (s + 3599) / 3600),
+        // Rounded up without overflowing, whatever Retry-After said.
+        s => format!("{} h", s / 3600 + i64::from(s % 3600 != 0)),
     }
 }
 
 /// 429: Quay throttles a login name after failed attempts.
-fn throttled(who: &str, answer: &Answer) -> Error {
+pub(crate) fn throttled(who: &str, answer: &Answer) -> Error {
     let wait = answer
         .header("retry-after")
         .and_then(|v| v.trim().parse::<i64>().ok())
@@ -319,7 +320,7 @@ fn throttled(who: &str, answer: &Answer) -> Error {
     }
 }
 
-fn unexpected(what: &str, answer: &Answer) -> Error {
+pub(crate) fn unexpected(what: &str, answer: &Answer) -> Error {
     let hint = if answer.status >= 500 {
         "Quay (or a proxy in front of it) has a problem: try again later"
     } else {
@@ -370,7 +371,7 @@ async fn api_user(server: &Server, auth: &ApiAuth<'_>) -> Result<Answer> {
 }
 
 /// What a user view says about its user, as detail lines.
-fn user_items(view: &Value) -> Vec<SummaryItem> {
+pub(crate) fn user_items(view: &Value) -> Vec<SummaryItem> {
     let mut items = Vec::new();
     let mut push = |name: &str, value: String| {
         items.push(SummaryItem {
@@ -415,12 +416,12 @@ fn user_items(view: &Value) -> Vec<SummaryItem> {
 // Direct OAuth
 
 /// What the approval's `Location` carries.
-struct Approval {
-    query: HashMap<String, String>,
-    fragment: HashMap<String, String>,
+pub(crate) struct Approval {
+    pub(crate) query: HashMap<String, String>,
+    pub(crate) fragment: HashMap<String, String>,
 }
 
-fn read_location(server: &Server, location: &str) -> Result<Approval> {
+pub(crate) fn read_location(server: &Server, location: &str) -> Result<Approval> {
     let url = url::Url::parse(location)
         .or_else(|_| url::Url::parse(&format!("{}/", base(server))).and_then(|b| b.join(location)))
         .map_err(|e| Error::ServerRefused {
@@ -556,7 +557,7 @@ async fn direct_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Issu
         .fragment
         .get("expires_in")
         .and_then(|e| e.parse::<i64>().ok())
-        .map(|secs| ctx.now + Duration::seconds(secs));
+        .and_then(|secs| crate::tokens::expiry_after(ctx.now, secs));
     let mut issued =
         IssuedToken::from_token(TokenKind::Access, Secret::new(token.clone()), ctx.now, None);
     issued.expires_at = expires_at;
@@ -691,7 +692,7 @@ impl SessionJar {
     }
 }
 
-struct SetCookie {
+pub(crate) struct SetCookie {
     name: String,
     value: String,
     expires: Option<OffsetDateTime>,
@@ -699,7 +700,7 @@ struct SetCookie {
 }
 
 impl SetCookie {
-    fn parse(header: &str, now: OffsetDateTime) -> Option<Self> {
+    pub(crate) fn parse(header: &str, now: OffsetDateTime) -> Option<Self> {
         let mut parts = header.split(';');
         let (name, value) = parts.next()?.trim().split_once('=')?;
         let (mut expires, mut max_age) = (None, None);
@@ -712,7 +713,13 @@ impl SetCookie {
             }
         }
         // Max-Age wins over Expires (RFC 6265 §5.3).
-        let expires = max_age.map(|s| now + Duration::seconds(s)).or(expires);
+        let expires = match max_age {
+            // Zero or less removes the cookie (RFC 6265 §5.2.2); more than a
+            // date can hold is a cookie that does not expire.
+            Some(s) if s <= 0 => Some(now),
+            Some(s) => crate::tokens::expiry_after(now, s),
+            None => expires,
+        };
         Some(Self {
             name: name.trim().to_string(),
             value: value.trim().to_string(),
@@ -838,7 +845,7 @@ async fn session_login(ctx: &LoginContext<'_>, input: &LoginInput) -> Result<Iss
 }
 
 /// A 403 of `/api/v1/signin`: wrong password, unverified e-mail, or CSRF.
-fn signin_refused(username: &str, answer: &Answer) -> Error {
+pub(crate) fn signin_refused(username: &str, answer: &Answer) -> Error {
     let v = answer.json();
     let server_words = v
         .get("message")
@@ -875,7 +882,7 @@ fn signin_refused(username: &str, answer: &Answer) -> Error {
 // Registry
 
 /// `Bearer realm="…",service="…",scope="…"`: the realm and service.
-fn parse_challenge(header: &str) -> Option<(String, Option<String>)> {
+pub(crate) fn parse_challenge(header: &str) -> Option<(String, Option<String>)> {
     let (scheme, params) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
@@ -1020,64 +1027,75 @@ impl Quay {
             429 => return Err(throttled(username, &answer)),
             _ => return Err(unexpected("the registry token request", &answer)),
         }
-        let body: Value = serde_json::from_str(&answer.text).map_err(|e| Error::ServerRefused {
+        registry_token_answer(&answer.url, &answer.text, now, &scopes, registry.service)
+    }
+}
+
+/// A 200 of `GET /v2/auth` (at `url`) as a stored token: the JWT, its
+/// lifetime, and what Quay granted against what was asked.
+pub(crate) fn registry_token_answer(
+    url: &str,
+    text: &str,
+    now: OffsetDateTime,
+    scopes: &[RegistryScope],
+    service: String,
+) -> Result<IssuedToken> {
+    let body: Value = serde_json::from_str(text).map_err(|e| Error::ServerRefused {
+        status: Some(200),
+        field: None,
+        message: http::not_json(url, "the registry's token answer", &e),
+    })?;
+    let token = body
+        .get("token")
+        .or_else(|| body.get("access_token"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::ServerRefused {
             status: Some(200),
             field: None,
-            message: http::not_json(&answer.url, "the registry's token answer", &e),
+            message: "Quay's registry answered without a token: try again, and if it keeps happening check the server's URL (it must be Quay's own)".into(),
         })?;
-        let token = body
-            .get("token")
-            .or_else(|| body.get("access_token"))
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::ServerRefused {
-                status: Some(200),
-                field: None,
-                message: "Quay's registry answered without a token: try again, and if it keeps happening check the server's URL (it must be Quay's own)".into(),
-            })?;
-        // Quay sends only `token`: its `exp` is the lifetime (3600 s), not
-        // the spec's 60 s default, which applies only to a token without one.
-        let fallback = body
-            .get("expires_in")
-            .and_then(Value::as_i64)
-            .map(Duration::seconds)
-            .unwrap_or(DOCKER_DEFAULT_LIFETIME);
-        let mut issued = IssuedToken::from_token(
-            TokenKind::Registry,
-            Secret::new(token),
-            now,
-            Some(now + fallback),
+    // Quay sends only `token`: its `exp` is the lifetime (3600 s), not
+    // the spec's 60 s default, which applies only to a token without one.
+    let fallback = body
+        .get("expires_in")
+        .and_then(Value::as_i64)
+        .unwrap_or(DOCKER_DEFAULT_LIFETIME.whole_seconds());
+    let mut issued = IssuedToken::from_token(
+        TokenKind::Registry,
+        Secret::new(token),
+        now,
+        crate::tokens::expiry_after(now, fallback),
+    );
+    let claims = crate::jwt::decode(token)
+        .map(|d| d.claims)
+        .unwrap_or(Value::Null);
+    let granted = granted_access(&claims);
+    issued.scopes = granted
+        .iter()
+        .filter(|(_, actions)| !actions.is_empty())
+        .map(|(name, actions)| format!("repository:{name}:{}", actions.join(",")))
+        .collect();
+    for (name, actions) in &granted {
+        issued.summary.insert(
+            format!("access {name}"),
+            Value::String(actions_text(actions)),
         );
-        let claims = crate::jwt::decode(token)
-            .map(|d| d.claims)
-            .unwrap_or(Value::Null);
-        let granted = granted_access(&claims);
-        issued.scopes = granted
-            .iter()
-            .filter(|(_, actions)| !actions.is_empty())
-            .map(|(name, actions)| format!("repository:{name}:{}", actions.join(",")))
-            .collect();
-        for (name, actions) in &granted {
-            issued.summary.insert(
-                format!("access {name}"),
-                Value::String(actions_text(actions)),
-            );
-        }
-        if let Some(warning) = narrower_warning(&scopes, &granted) {
-            issued
-                .summary
-                .insert("warning".into(), Value::String(warning));
-        }
+    }
+    if let Some(warning) = narrower_warning(scopes, &granted) {
         issued
             .summary
-            .insert("service".into(), Value::String(registry.service));
-        Ok(issued)
+            .insert("warning".into(), Value::String(warning));
     }
+    issued
+        .summary
+        .insert("service".into(), Value::String(service));
+    Ok(issued)
 }
 
 /// `GET /api/v1/user/authorizations`: each authorization's UUID and sorted
 /// scopes (Quay lists scope information objects; plain names are taken too).
-fn listed_authorizations(list: &Value) -> Vec<(String, Vec<String>)> {
+pub(crate) fn listed_authorizations(list: &Value) -> Vec<(String, Vec<String>)> {
     let Some(items) = list.get("authorizations").and_then(Value::as_array) else {
         return Vec::new();
     };
@@ -1104,7 +1122,7 @@ fn listed_authorizations(list: &Value) -> Vec<(String, Vec<String>)> {
 }
 
 /// The OAuth token's own UUID in a registry JWT's context (§2.5).
-fn token_uuid(claims: &Value) -> Option<String> {
+pub(crate) fn token_uuid(claims: &Value) -> Option<String> {
     let c = claims.get("context")?;
     c.get("oauth")
         .and_then(Value::as_str)
@@ -1128,7 +1146,7 @@ fn credential_hint(username: &str, source: Option<&str>) -> String {
 }
 
 /// The `access` claim: repository and granted actions.
-fn granted_access(claims: &Value) -> Vec<(String, Vec<String>)> {
+pub(crate) fn granted_access(claims: &Value) -> Vec<(String, Vec<String>)> {
     claims
         .get("access")
         .and_then(Value::as_array)

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Fuzzes every parser of untrusted input (fuzz/fuzz_targets/*.rs) with
+# libFuzzer through cargo-fuzz, N executions per target (default 20000),
+# starting from the committed seed corpora (fuzz/corpus/TARGET), and prints
+# executions, crashes, hangs and time per target. Exit 1 on any crash or any
+# input that takes more than a second (-timeout=1).
+#
+#   scripts/fuzz.sh                 # the smoke run of `make test`
+#   scripts/fuzz.sh 10000000        # the long run
+#   scripts/fuzz.sh 100000 jwt_lenient redirect_router
+#
+# cargo-fuzz asks rustc for unstable flags, and these machines have only the
+# stable toolchain: RUSTC_BOOTSTRAP=1 lets that same compiler take them (for
+# the fuzz crate only; the workspace build never sees it). No sanitizer by
+# default (the code is safe Rust; overflow checks and debug assertions are on),
+# FUZZ_SANITIZER=address for AddressSanitizer.
+# New inputs the fuzzer finds go to target/fuzz-corpus/TARGET (not committed);
+# crashes to fuzz/artifacts/TARGET, with the command to replay them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs="${1:-20000}"
+shift || true
+export RUSTC_BOOTSTRAP=1
+sanitizer="${FUZZ_SANITIZER:-none}"
+cargo_fuzz=(cargo fuzz)
+command -v cargo-fuzz >/dev/null || cargo_fuzz=("$HOME/.cargo/bin/cargo-fuzz" fuzz)
+
+mapfile -t all < <(cd fuzz/fuzz_targets && ls ./*.rs | sed 's|^\./||; s|\.rs$||')
+targets=("${@:-${all[@]}}")
+
+mkdir -p target
+build_started=$(date +%s)
+"${cargo_fuzz[@]}" build --sanitizer "$sanitizer" --debug-assertions >target/fuzz-build.log 2>&1 || {
+  tail -40 target/fuzz-build.log >&2
+  echo "fuzz.sh: building the targets failed (log: target/fuzz-build.log)" >&2
+  exit 1
+}
+build_seconds=$(( $(date +%s) - build_started ))
+
+failed=0
+printf '%-18s %12s %8s %8s %8s\n' target executions crashes hangs seconds
+for t in "${targets[@]}"; do
+  work="target/fuzz-corpus/$t"
+  mkdir -p "$work" "fuzz/artifacts/$t" "fuzz/corpus/$t"
+  before=$(find "fuzz/artifacts/$t" -type f | wc -l)
+  log="target/fuzz-$t.log"
+  started=$(date +%s%N)
+  status=0
+  "${cargo_fuzz[@]}" run --sanitizer "$sanitizer" --debug-assertions "$t" "$work" "fuzz/corpus/$t" -- \
+    -runs="$runs" -timeout=1 -rss_limit_mb=2048 -max_len=65536 \
+    -dict=fuzz/latchkey.dict -print_final_stats=1 >"$log" 2>&1 || status=$?
+  millis=$(( ($(date +%s%N) - started) / 1000000 ))
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  after=$(find "fuzz/artifacts/$t" -type f | wc -l)
+  new=$((after - before))
+  hangs=$(grep -c 'ERROR: libFuzzer: timeout' "$log" || true)
+  crashes=$((new - hangs))
+  if [ "$status" != 0 ] && [ "$new" = 0 ]; then crashes=1; fi
+  printf '%-18s %12s %8s %8s %5d.%d\n' "$t" "${execs:-0}" "$crashes" "$hangs" $((millis / 1000)) $((millis % 1000 / 100))
+  if [ "$status" != 0 ] || [ "$new" != 0 ]; then
+    failed=1
+    grep -E 'panicked at|ERROR: libFuzzer|Test unit written to|SUMMARY' "$log" | head -8 | sed 's/^/    /'
+  fi
+done
+echo "built in ${build_seconds} s; logs in target/fuzz-*.log"
+if [ "$failed" != 0 ]; then
+  echo "fuzz.sh: a target crashed or hung: replay with cargo fuzz run TARGET fuzz/artifacts/TARGET/FILE" >&2
+  exit 1
+fi
