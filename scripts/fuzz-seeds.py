@@ -155,6 +155,61 @@ def hand_made():
                        ("huge-expiry", {"access_token": "a", "token_type": "Bearer", "expires_in": 18446744073709551615})]:
         seed("oidc_token", f"hand-{name}", json.dumps(body))
 
+    transfer = [
+        """version = 1
+
+[[server]]
+name = "edge"
+kind = "avassa"
+url = "https://api.edge.example"
+tenants = ["acme", "beta"]
+
+[[server]]
+name = "idp"
+kind = "oidc"
+url = "https://id.example/realms/dev"
+ca_pem = \"\"\"-----BEGIN CERTIFICATE-----
+MIIBfzCCASWgAwIBAgIUNnBvAWfC0RwnMLBu+IWSPfuhiQMwCgYIKoZIzj0EAwIw
+FTETMBEGA1UEAwwKaWQuZXhhbXBsZTAeFw0yNjEyMDMxMDMzNTNaFw0zNjExMzAx
+MDMzNTNaMBUxEzARBgNVBAMMCmlkLmV4YW1wbGUwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAQEcumvtBzGZqkbk/aNSo+ZfcVJCx9iCTrORPPgxCdsYB4E+wsGLNkg
+V9ubh0bXZQDR5qc43sLfJphwv35Y7txZo1MwUTAdBgNVHQ4EFgQUoM2V6sWyPDTh
+XkMfoxeK15NCIl8wHwYDVR0jBBgwFoAUoM2V6sWyPDThXkMfoxeK15NCIl8wDwYD
+VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiBZL8AMQWyIWWXuHkcAAL6O
+ftW1xNi8lvtrx6ehvdnlDAIhAK+Bjj+VAh/7WbOqwy2gv78OG3n76dF3fhLnTvI7
+DtX6
+-----END CERTIFICATE-----\"\"\"
+
+[[profile]]
+name = "edge-alice"
+server = "edge"
+tenant = "acme"
+login = "avassa-password"
+label = "on call"
+
+[profile.settings]
+username = "alice"
+
+[[profile]]
+name = "dev"
+server = "idp"
+login = "oidc"
+
+[profile.settings]
+client_id = "cli"
+scopes = ["openid", "offline_access"]
+redirect = "loopback"
+""",
+        "version = 2\n",
+        "[[server]]\nname = \"x\"\n",
+        "version = 1\n[[server]]\nname = \"q\"\nkind = \"quay\"\nurl = \"https://quay.example\"\ncolour = \"red\"\n",
+        "version = 1\n[[profile]]\nname = \"p\"\nserver = \"nowhere\"\nlogin = \"quay-registry\"\n[profile.settings]\nregistry = \"quay.example\"\nscopes = [\"repository:acme/app:pull\"]\n",
+        "version = 1\n[[profile]]\nname = \"p\"\nserver = \"s\"\nlogin = \"oidc\"\n[profile.settings]\nusername = { a = 1 }\n",
+        "version = \"1\"\n",
+    ]
+    for i, text in enumerate(transfer):
+        seed("transfer_file", f"hand-{i}", text)
+
 
 def vectors():
     path = os.path.join(VECTORS, "dci_vectors.json")

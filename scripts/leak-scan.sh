@@ -83,6 +83,8 @@ for p in "${logged_in[@]}"; do
   timeout 60 "$bin/latchkey" token "$p" >>"$cli/tools/tokens.out" 2>>"$cli/stderr.log"
 done
 latchkey profile list --json
+# The set-up a team shares: never a secret either.
+latchkey export --file "$cli/home/export.toml"
 kill "$sandbox_pid" 2>/dev/null || true
 wait "$sandbox_pid" 2>/dev/null || true
 echo "leak-scan: the CLI logged in ${#logged_in[@]} profiles of every sandbox kind (${logged_in[*]})"

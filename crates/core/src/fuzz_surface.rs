@@ -346,3 +346,89 @@ pub fn dci_canonical(data: &[u8]) {
         let _ = crate::dci::RequestParts::from_url(method, &url, body.as_bytes());
     }
 }
+
+// ---------------------------------------------------------------------------
+// Files
+
+/// The export/import file (`latchkey import FILE`, which may come from
+/// anyone on a team): read, then each entry checked as the import checks it
+/// before it looks at the store. A file whose every entry passes is written
+/// as `latchkey export` writes it, and reads back the same. Returns whether
+/// every entry passed (the round trip ran).
+pub fn transfer_file(text: &str) -> bool {
+    use crate::model::{self, ProfileInput, ServerInput};
+    use crate::transfer;
+    let doc = match transfer::parse(text) {
+        Ok(doc) => doc,
+        Err(err) => {
+            says_something(&err);
+            return false;
+        }
+    };
+    let mut accepted = true;
+    let mut kinds = std::collections::HashMap::new();
+    for entry in &doc.servers {
+        let e = entry.get_ref();
+        let checked = model::validate_server(&ServerInput {
+            name: e.name.clone(),
+            kind: e.kind.clone(),
+            url: e.url.clone(),
+            ca_pem: e.ca_pem.clone(),
+        });
+        match checked {
+            Ok((name, kind, _, _)) => {
+                kinds.insert(name, kind);
+            }
+            Err(err) => {
+                says_something(&err);
+                accepted = false;
+            }
+        }
+        for tenant in &e.tenants {
+            if let Err(err) = model::validate_tenant(tenant.trim()) {
+                says_something(&err);
+                accepted = false;
+            }
+        }
+    }
+    for entry in &doc.profiles {
+        let e = entry.get_ref();
+        let settings = match transfer::settings_of(&e.settings) {
+            Ok(settings) => settings,
+            Err(message) => {
+                assert!(!message.trim().is_empty(), "an empty message");
+                accepted = false;
+                continue;
+            }
+        };
+        // A server the file does not name would be looked up in the store.
+        let kind = kinds
+            .get(e.server.trim())
+            .copied()
+            .unwrap_or(ServerKind::Oidc);
+        let input = ProfileInput {
+            name: e.name.clone(),
+            server: e.server.trim().to_string(),
+            tenant: e.tenant.clone(),
+            login: e.login.clone(),
+            settings,
+            label: e.label.clone(),
+            ..Default::default()
+        };
+        if let Err(err) = crate::service::check_profile(&input, kind) {
+            says_something(&err);
+            accepted = false;
+        }
+    }
+    if accepted {
+        let servers: Vec<_> = doc.servers.iter().map(|s| s.get_ref().clone()).collect();
+        let profiles: Vec<_> = doc.profiles.iter().map(|p| p.get_ref().clone()).collect();
+        let written = transfer::render(&servers, &profiles).expect("an accepted file is written");
+        let again = transfer::parse(&written).expect("a written file reads back");
+        let servers_again: Vec<_> = again.servers.iter().map(|s| s.get_ref().clone()).collect();
+        let profiles_again: Vec<_> = again.profiles.iter().map(|p| p.get_ref().clone()).collect();
+        assert_eq!(servers, servers_again, "the servers read back the same");
+        assert_eq!(profiles, profiles_again, "the profiles read back the same");
+    }
+    accepted
+}

@@ -169,9 +169,21 @@ pub fn parse(text: &str) -> Result<Document> {
     toml::from_str(text).map_err(syntax)
 }
 
+/// The text of a version-1 file holding these entries, in their order: what
+/// [`Latchkey::export`] writes, and what [`parse`] reads back the same.
+pub(crate) fn render(servers: &[ServerEntry], profiles: &[ProfileEntry]) -> Result<String> {
+    let body = toml::to_string(&Written {
+        version: VERSION,
+        servers,
+        profiles,
+    })
+    .map_err(|e| Error::Internal(format!("cannot write the export: {e}")))?;
+    Ok(format!("{HEADER}\n{body}"))
+}
+
 /// The settings of an entry, refusing names Latchkey does not know (a typo
 /// would otherwise be dropped without a word).
-fn settings_of(table: &toml::Table) -> std::result::Result<ProfileSettings, String> {
+pub(crate) fn settings_of(table: &toml::Table) -> std::result::Result<ProfileSettings, String> {
     for key in table.keys() {
         if !SettingField::ALL.iter().any(|f| f.name() == key) {
             let known: Vec<&str> = SettingField::ALL.iter().map(|f| f.name()).collect();
@@ -247,13 +259,7 @@ impl Latchkey {
             });
         }
         profiles.sort_by(|a, b| a.name.cmp(&b.name));
-        let body = toml::to_string(&Written {
-            version: VERSION,
-            servers: &server_entries,
-            profiles: &profiles,
-        })
-        .map_err(|e| Error::Internal(format!("cannot write the export: {e}")))?;
-        Ok(format!("{HEADER}\n{body}"))
+        render(&server_entries, &profiles)
     }
 
     /// Imports a file's text: checks every entry, then (unless `dry_run`)

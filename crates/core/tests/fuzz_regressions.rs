@@ -116,3 +116,15 @@ fn a_typed_expiry_too_far_away_is_refused_with_a_message() {
         datetime!(2026-07-01 09:00 UTC)
     );
 }
+
+#[test]
+fn the_transfer_target_reaches_its_round_trip_on_an_export_and_refuses_a_wrong_file() {
+    // The seed the fuzzer starts from is a file `latchkey import` accepts,
+    // so the target's write-and-read-back check runs, not only the parser.
+    let export = include_str!("../../../fuzz/corpus/transfer_file/hand-0");
+    assert!(surface::transfer_file(export));
+    assert!(!surface::transfer_file("version = 2\n"));
+    assert!(!surface::transfer_file(
+        &export.replace("avassa-password", "avassa-pasword")
+    ));
+}
