@@ -217,12 +217,15 @@ pub fn not_an_answer(url: &str, status: u16, body: &str) -> Error {
     } else {
         "check the URL of the server; if it is right, try again later"
     };
+    let printable = excerpt(body);
     let shape = if is_html(body) {
         "an HTML error page".to_string()
     } else if body.trim().is_empty() {
         "an empty page".to_string()
+    } else if printable.is_empty() {
+        "a page with nothing printable on it".to_string()
     } else {
-        format!("\"{}\"", excerpt(body))
+        format!("\"{printable}\"")
     };
     Error::ServerRefused {
         status: Some(status),
@@ -237,12 +240,18 @@ pub fn not_an_answer(url: &str, status: u16, body: &str) -> Error {
 
 /// The start of a text, on one line, for a message.
 pub fn excerpt(text: &str) -> String {
-    let flat: String = text
+    // Control characters become spaces before the words are joined, so that
+    // an excerpt is empty when nothing in it is printable (the avassa_answer
+    // fuzz target found `"\x7f\t\x7f"` shown as a lone space).
+    let printable: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat: String = printable
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
-        .filter(|c| !c.is_control())
         .take(200)
         .collect();
     flat

@@ -128,3 +128,26 @@ fn the_transfer_target_reaches_its_round_trip_on_an_export_and_refuses_a_wrong_f
         &export.replace("avassa-password", "avassa-pasword")
     ));
 }
+
+#[test]
+fn an_avassa_answer_of_control_characters_is_refused_with_a_message() {
+    // avassa_answer crash-fc1e70f8…: a 200 whose body is two control
+    // characters (`\x05\x00`) was refused with an empty message, as was an
+    // error whose own message is empty.
+    for (status_byte, body) in [
+        (OK, "\u{5}\u{0}"),
+        (OK, r#"{"errors": [{"error-message": ""}]}"#),
+        (4, r#"{"errors": [{"error-message": "\u0005"}]}"#),
+        (11, "\u{5}\u{0}"),
+        // crash-cd4c704e…: a 412 of `\x7f\t\x7f\0\0` was shown as " ".
+        (9, "\u{7f}\t\u{7f}\u{0}\u{0}"),
+    ] {
+        let (status, text) = surface::status_and_body(&with_status(status_byte, body));
+        surface::avassa_answer(status, &text);
+    }
+    let refused = latchkey_core::http::not_an_answer("https://edge.example", 502, "\u{5}\u{0}");
+    assert!(
+        refused.to_string().contains("nothing printable"),
+        "{refused}"
+    );
+}

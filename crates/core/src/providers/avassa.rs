@@ -128,14 +128,19 @@ pub(crate) fn error_message(body: &str) -> String {
                 .as_str()
                 .map(str::to_string)
         })
+        // An empty or unprintable message says nothing: described like a body.
+        .filter(|m| !http::excerpt(m).is_empty())
         .unwrap_or_else(|| {
             let t = body.trim();
-            if t.is_empty() {
-                "no message".into()
-            } else if http::is_html(t) {
-                "an HTML error page".into()
-            } else {
-                http::excerpt(t)
+            if http::is_html(t) {
+                return "an HTML error page".into();
+            }
+            // Control characters alone leave nothing to show (found by the
+            // avassa_answer fuzz target: a 200 of two such bytes was refused
+            // with an empty message).
+            match http::excerpt(t) {
+                shown if shown.is_empty() => "no message".into(),
+                shown => shown,
             }
         })
 }
