@@ -79,18 +79,52 @@ pub fn jwt_lenient(text: &str) {
     let shown = serde_json::to_string(&inspection).expect("an inspection serializes");
     if let Ok(decoded) = decoded {
         let _ = format!("{decoded:?}");
-        // A credential inside the claims never crosses to the page whole.
+        // A credential inside the claims never crosses to the page whole: the
+        // page shows it no more often than the rest of the token holds it
+        // anyway (another claim may contain the same text: found by this
+        // target, an `access_token` that was also part of a longer, ordinary
+        // claim, which is shown as it is).
         let mut claims = decoded.claims.clone();
         let masked = crate::jwt::mask_credentials(&mut claims);
+        let mut rest = decoded.claims.clone();
+        for path in &masked {
+            if let Some(value) = pointer_mut(&mut rest, path) {
+                *value = Value::Null;
+            }
+        }
+        let rest = format!("{}{}", decoded.header, rest);
         for path in masked {
             let original = pointer(&decoded.claims, &path);
             if let Some(Value::String(s)) = original {
                 if s.chars().count() >= 16 {
-                    assert!(!shown.contains(s.as_str()), "{path} shown whole");
+                    let quoted = serde_json::to_string(s).expect("a string serializes");
+                    let s = &quoted[1..quoted.len() - 1];
+                    assert!(
+                        shown.matches(s).count() <= rest.matches(s).count(),
+                        "{path} shown whole"
+                    );
                 }
             }
         }
     }
+}
+
+/// The value at a masking path, to change it.
+fn pointer_mut<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    let mut current = value;
+    for part in path.split('.') {
+        let (key, index) = match part.split_once('[') {
+            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        if !key.is_empty() {
+            current = current.get_mut(key)?;
+        }
+        if let Some(i) = index {
+            current = current.get_mut(i)?;
+        }
+    }
+    Some(current)
 }
 
 /// A value at a masking path (`a.b[2].c`), if there is one.

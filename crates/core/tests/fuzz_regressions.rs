@@ -151,3 +151,23 @@ fn an_avassa_answer_of_control_characters_is_refused_with_a_message() {
         "{refused}"
     );
 }
+
+#[test]
+fn a_masked_credential_that_is_also_part_of_an_ordinary_claim_is_still_masked() {
+    // jwt_lenient crash-dd3938b0…: the check, not the masking, was wrong. The
+    // `access_token` (`xxy` and 16 `x`) is also part of the ordinary claim
+    // beside it, which the inspector shows as it is; the target counted
+    // that as the credential shown whole. It now asks that the page show
+    // the text no more often than the rest of the token holds it.
+    let token = "Bearer eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAidXNlci0xIiwgImV4cCI6IDE3OTYyODU2OTEsICJpaWRlbnRpdGllcyI6IFt7InByb3ZpZGV9IjogImd4eHh4eHh4eHh4eHh5eHh4eHh4eHh4eHh4eHh4eHhpdGh0YiIsICJhY2Nlc3NfdG9rZW4iOiAieHh5eHh4eHh4eHh4eHh4eHh4eCJ9XX0.c2lnbmF0dXJl";
+    surface::jwt_lenient(token);
+    let decoded = latchkey_core::jwt::decode(token).unwrap();
+    let secret = decoded.claims["iidentities"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut claims = decoded.claims.clone();
+    let masked = latchkey_core::jwt::mask_credentials(&mut claims);
+    assert_eq!(masked, ["iidentities[0].access_token"]);
+    assert_ne!(claims["iidentities"][0]["access_token"], secret.as_str());
+}
