@@ -18,7 +18,7 @@ const FLOORS: &[(&str, &[&str])] = &[
     (
         "leaves",
         &[
-            "clock", "env", "error", "jwt", "model", "secret", "settings",
+            "clock", "env", "error", "jwt", "model", "process", "secret", "settings",
         ],
     ),
     // 2. Where things are kept and how a server is reached.
@@ -48,10 +48,17 @@ const FLOORS: &[(&str, &[&str])] = &[
         ],
     ),
     // 5. What the hosts ask of `Latchkey` beyond logins and tokens: the
-    //    tray's menu, export and import, tool credentials, the JWT inspector.
+    //    tray's menu, export and import, tool credentials, the JWT inspector;
+    //    and the fuzz targets' entry points, which reach every parser.
     (
         "features on the service",
-        &["inspector", "tool_credentials", "transfer", "tray"],
+        &[
+            "fuzz_surface",
+            "inspector",
+            "tool_credentials",
+            "transfer",
+            "tray",
+        ],
     ),
 ];
 
