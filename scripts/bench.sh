@@ -16,11 +16,21 @@
 # Release builds, made here in one cargo run so they share the workspace's
 # target/. `make bench` first installs the bench-only tools (gh, oidc-agent,
 # GNU time) through scripts/install-deps.sh --bench.
+#
+# Reading the figures: on a shared machine absolute times drift by 2-5x from
+# minute to minute (other builds run on the same cores), so every part runs
+# Latchkey and its baseline alternately in one run and prints the median of
+# the round-by-round ratios: quote that, not a single wall time. The CPU
+# medians (kernel accounting of each run) drift far less than wall times.
+# A part alone: `scripts/bench.sh token` (builds first); to skip the build
+# when target/release is current: `scripts/session.sh scripts/bench.sh
+# token --inner --runs 100` (window and idle: `scripts/session.sh --x`).
+# The figures and their goals are in the README, "Performance".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -45,14 +55,13 @@ bench_py=scripts/bench
 build() {
   (cd ui && npm run build >/dev/null)
   cargo build --release --locked -p latchkey-app -p latchkey-bare-window -p latchkey-cli \
-    -p latchkey-sandbox -p latchkey-core --example seed_profiles
+    -p latchkey-sandbox -p latchkey-core --bins --example seed_profiles
 }
 
 fresh_dir() { # VAR: a temporary folder, removed on exit, into $VAR
-  local dir
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-bench.XXXXXX")
-  cleanup+=("$dir")
-  printf -v "$1" '%s' "$dir"
+  # No local of its own: a `local dir` here would hide a caller's `dir`.
+  printf -v "$1" '%s' "$(mktemp -d "${TMPDIR:-/tmp}/latchkey-bench.XXXXXX")"
+  cleanup+=("${!1}")
 }
 cleanup=()
 on_exit() {

@@ -114,6 +114,9 @@ async fn seed(data_dir: PathBuf, count: usize) -> latchkey_core::Result<()> {
                         server: edge,
                         tenant: Some(tenant),
                         login: "manual-token".into(),
+                        // A manual token is added with its token; the record
+                        // below makes it one that expired long ago.
+                        secret: Some(SecretInput(Secret::new("old"))),
                         ..Default::default()
                     })
                     .await?;
