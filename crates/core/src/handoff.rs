@@ -36,32 +36,34 @@ pub async fn valid_token(
     // the database is read.
     #[cfg(target_os = "linux")]
     let session = tokio::task::spawn_blocking(SecretServiceSession::open);
-    let found = async {
-        let store = Store::open_current(&env.data_dir).await.ok()??;
-        let found = stored_valid(&store, clock, name).await;
+    let store = Store::open_current(&env.data_dir).await.ok()??;
+    let Some((profile, key)) = stored_valid(&store, clock, name).await else {
         store.close().await;
-        found
-    }
-    .await;
-    let (profile, key) = found?;
-    #[cfg(target_os = "linux")]
-    {
-        let session = session.await.ok()??;
-        let service = env.keyring_service.clone();
-        let found = tokio::task::spawn_blocking(move || session.get(&service, &key))
-            .await
-            .ok()?;
-        match found {
-            Lean::Sure(Some(secret)) => Some((profile, secret)),
-            // Missing from the keyring, or a case the keyring crate handles.
-            Lean::Sure(None) | Lean::Unsure => None,
+        return None;
+    };
+    // Closing the database checkpoints its WAL and removes the WAL files:
+    // done while the keyring answers, not before it is asked.
+    let (_, secret) = tokio::join!(store.close(), async {
+        #[cfg(target_os = "linux")]
+        {
+            let session = session.await.ok()??;
+            let service = env.keyring_service.clone();
+            let found = tokio::task::spawn_blocking(move || session.get(&service, &key))
+                .await
+                .ok()?;
+            match found {
+                Lean::Sure(Some(secret)) => Some(secret),
+                // Missing from the keyring, or a case the keyring crate handles.
+                Lean::Sure(None) | Lean::Unsure => None,
+            }
         }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let vault = crate::vault::Vault::keyring(&env.keyring_service);
-        Some((profile, vault.get(key).await.ok()??))
-    }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let vault = crate::vault::Vault::keyring(&env.keyring_service);
+            vault.get(key).await.ok()?
+        }
+    });
+    Some((profile, secret?))
 }
 
 /// The profile and the keyring address of its token, when the token's

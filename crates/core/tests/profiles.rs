@@ -317,3 +317,35 @@ async fn a_refused_edit_keeps_the_stored_secret() {
     let key = SecretKey::new(a.id, SecretSlot::Password);
     assert_eq!(vault.get(key).await.unwrap().unwrap().expose(), "old");
 }
+
+#[tokio::test]
+async fn the_whole_list_reads_each_profile_as_reading_it_alone_does() {
+    // The list is read as one JSON text (Store::profiles): names, labels and
+    // settings that need escaping come back as they went in, by name.
+    let dir = tempfile::tempdir().unwrap();
+    let core = open(&dir, Vault::memory()).await;
+    core.add_server(&server("edge", "avassa", "https://api.edge.example/"))
+        .await
+        .unwrap();
+    for (name, label, username) in [
+        ("zeta", None, "plain"),
+        (
+            "alpha.2",
+            Some("\"quoted\", back\\slash\nnew line"),
+            "ünïcødé ✓",
+        ),
+        ("Alpha_1", Some("tab\there"), "{\"not\": \"json\"}"),
+    ] {
+        let mut input = avassa_profile(name, Some("acme"), None);
+        input.label = label.map(Into::into);
+        input.settings.username = Some(username.into());
+        core.add_profile(&input).await.unwrap();
+    }
+    let listed = core.store().profiles().await.unwrap();
+    let names: Vec<&str> = listed.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Alpha_1", "alpha.2", "zeta"], "by name, bytewise");
+    for profile in &listed {
+        let alone = core.store().profile(profile.id).await.unwrap().unwrap();
+        assert_eq!(profile, &alone);
+    }
+}
