@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test deps test-deps ui lint rust-test ui-test e2e leak-scan fuzz-smoke fuzz crash-smoke crash-test core-has-no-tauri bindings sandbox bench clean-e2e
+.PHONY: run test deps test-deps ui lint rust-test ui-test e2e leak-scan fuzz-smoke fuzz crash-smoke crash-test core-has-no-tauri bindings sandbox bench clean-e2e deb package-test
 
 # With the offline sandbox built in, for the first-run screen (src-tauri/sandbox.rs).
 run: deps ui
@@ -75,6 +75,21 @@ crash-smoke:
 crash-test:
 	$(CARGO) build --locked -p latchkey-app -p latchkey-cli -p latchkey-sandbox --features latchkey-app/sandbox
 	scripts/crash-test.sh 200
+
+# The .deb, through the Tauri bundler from npm (packaging/package.json): the
+# app, and the `latchkey` and `docker-credential-latchkey` binaries it installs
+# on the PATH (tauri.conf.json, bundle > linux > deb > files).
+deb: deps ui
+	cd packaging && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	$(CARGO) build --release --locked -p latchkey-cli
+	packaging/node_modules/.bin/tauri build --bundles deb -- --locked
+	@ls -l target/release/bundle/deb/*.deb
+
+# Builds the .deb, installs it with dpkg on this machine, and checks it as a
+# user would meet it: the commands on the PATH, the latchkey:// handler, and a
+# deep link that cold-starts the app (scripts/package-test.sh).
+package-test: test-deps deb
+	scripts/session.sh --x scripts/package-test.sh
 
 # Regenerates ui/src/ipc/bindings.ts from the Rust command signatures.
 bindings:

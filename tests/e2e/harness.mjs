@@ -18,8 +18,11 @@ import { Session, waitForServer, sleep } from "./webdriver.mjs";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, "target");
-export const APP = join(TARGET, "debug", "latchkey-app");
-export const CLI = join(TARGET, "debug", "latchkey");
+// The package test points these at the installed /usr/bin binaries.
+export const APP =
+  process.env.LATCHKEY_E2E_APP || join(TARGET, "debug", "latchkey-app");
+export const CLI =
+  process.env.LATCHKEY_E2E_CLI || join(TARGET, "debug", "latchkey");
 export const ARTIFACTS = join(TARGET, "e2e");
 
 function freePort() {
@@ -62,7 +65,8 @@ export class App {
     this.session = null;
   }
 
-  async start() {
+  /** `args`: the app's command line, e.g. a deep link as the desktop passes it. */
+  async start(args = []) {
     if (!existsSync(APP))
       throw new Error(`${APP} is missing: build it first (make e2e does)`);
     this.port = await freePort();
@@ -77,7 +81,7 @@ export class App {
     );
     const base = `http://127.0.0.1:${this.port}`;
     await waitForServer(base);
-    this.session = await Session.create(base, APP);
+    this.session = await Session.create(base, APP, args);
     await this.session.waitFor("[data-testid=app-ready]", 20000);
     return this.session;
   }
