@@ -317,13 +317,7 @@ fn a_due_token_is_renewed_before_docker_gets_it() {
         "robot@registry.example:5000",
     ]);
     r.sandbox.oidc().set_access_ttl(time::Duration::seconds(2));
-    let browser = r.home.path().join("browser.sh");
-    std::fs::write(&browser, "#!/bin/sh\nexec curl -fsSL -o /dev/null \"$1\"\n").unwrap();
-    std::fs::set_permissions(
-        &browser,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let browser = common::curl_browser(&r.home, None);
     let out = r
         .home
         .command(LATCHKEY)

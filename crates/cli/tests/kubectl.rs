@@ -72,20 +72,7 @@ impl Cluster {
         let home = Home::new();
         let ca = home.path().join("ca.pem");
         std::fs::write(&ca, sandbox.ca_pem()).unwrap();
-        let browser = home.path().join("browser.sh");
-        std::fs::write(
-            &browser,
-            format!(
-                "#!/bin/sh\nexec curl -fsSL --cacert '{}' -o /dev/null \"$1\"\n",
-                ca.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(
-            &browser,
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
+        let browser = common::curl_browser(&home, Some(&ca));
         let c = Self {
             sandbox,
             _rt: rt,

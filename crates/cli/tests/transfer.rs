@@ -18,23 +18,10 @@ fn words(out: &std::process::Output) -> String {
 use latchkey_core::env::Environment;
 use latchkey_core::vault::{SecretKey, Vault};
 
-/// A browser for `LATCHKEY_BROWSER`: follows the provider's redirects to the
-/// CLI's loopback listener, as the system browser would.
-fn curl_browser(home: &Home) -> std::path::PathBuf {
-    let browser = home.path().join("browser.sh");
-    std::fs::write(&browser, "#!/bin/sh\nexec curl -fsSL -o /dev/null \"$1\"\n").unwrap();
-    std::fs::set_permissions(
-        &browser,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    browser
-}
-
 /// Logs every seeded sandbox profile in through the CLI, the way a person would.
 fn log_in_every_kind(home: &Home, sandbox: &latchkey_sandbox::Sandbox) {
     use latchkey_sandbox::{avassa, quay};
-    let browser = curl_browser(home);
+    let browser = common::curl_browser(home, None);
     let login = |args: &[&str], stdin: Option<&str>| {
         let out = common::feed(
             home.command(common::LATCHKEY)

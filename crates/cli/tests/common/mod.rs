@@ -129,3 +129,23 @@ pub fn login_github_device(home: &Home, github: &latchkey_sandbox::github::GitHu
         "the device login ends well"
     );
 }
+
+/// A browser for `LATCHKEY_BROWSER`: follows the provider's redirects to the
+/// CLI's loopback listener, as the system browser would (trusting `ca` too,
+/// for a sandbox behind its private CA).
+#[allow(dead_code)]
+pub fn curl_browser(home: &Home, ca: Option<&Path>) -> std::path::PathBuf {
+    let browser = home.path().join("browser.sh");
+    let cacert = ca.map_or(String::new(), |ca| format!("--cacert '{}' ", ca.display()));
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nexec curl -fsSL {cacert}-o /dev/null \"$1\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    browser
+}
