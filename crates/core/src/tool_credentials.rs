@@ -299,7 +299,8 @@ impl Latchkey {
             }) {
                 Some(s) => s.clone(),
                 None => {
-                    let name = self.free_server_name(&name_from(&key)).await?;
+                    let taken: Vec<String> = servers.iter().map(|s| s.name.clone()).collect();
+                    let name = free_name(&name_from(&key), &taken);
                     self.add_server(&ServerInput {
                         name,
                         kind: model::ServerKind::Registry.to_string(),
@@ -310,9 +311,14 @@ impl Latchkey {
                 }
             },
         };
-        let name = self
-            .free_profile_name(&name_from(&format!("{}-{username}", server.name)))
-            .await?;
+        let taken: Vec<String> = self
+            .store()
+            .profiles()
+            .await?
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        let name = free_name(&name_from(&format!("{}-{username}", server.name)), &taken);
         let input = if server.kind == model::ServerKind::Quay {
             ProfileInput {
                 name: name.clone(),
@@ -355,28 +361,6 @@ impl Latchkey {
             }
             Some(p) => Ok(Erased::Kept(p.name)),
         }
-    }
-
-    async fn free_server_name(&self, base: &str) -> Result<String> {
-        let taken: Vec<String> = self
-            .store()
-            .servers()
-            .await?
-            .into_iter()
-            .map(|s| s.name)
-            .collect();
-        Ok(free_name(base, &taken))
-    }
-
-    async fn free_profile_name(&self, base: &str) -> Result<String> {
-        let taken: Vec<String> = self
-            .store()
-            .profiles()
-            .await?
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
-        Ok(free_name(base, &taken))
     }
 }
 
