@@ -6,13 +6,13 @@
 //! server's error texts, and that no failure loses the stored token.
 
 mod common;
-use common::World;
+use common::{browser_step, profile, refused, ProfileInputExt, World};
 use latchkey_core::clock::Clock;
 use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
 use latchkey_core::providers::{LoginInput, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::tokens::TokenStatus;
-use latchkey_core::vault::{Secret, SecretKey, SecretSlot};
+use latchkey_core::vault::{SecretKey, SecretSlot};
 use latchkey_core::{Error, ErrorCode};
 use latchkey_sandbox::avassa::{self as sb, OtpStyle};
 use time::macros::datetime;
@@ -26,35 +26,19 @@ async fn world() -> World {
 
 impl World {
     async fn password_profile(&self, name: &str, user: &str, tenant: &str) -> i64 {
-        self.core
-            .add_profile(&ProfileInput {
-                name: name.into(),
-                server: "edge".into(),
-                tenant: Some(tenant.into()),
-                login: "avassa-password".into(),
-                settings: ProfileSettings {
-                    username: Some(user.into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .id
+        let input = profile(name, "edge", "avassa-password").tenant(tenant);
+        self.add(input.username(user)).await.id
     }
 
     async fn login(&self, name: &str, password: &str, remember: bool) -> Result<LoginStep, Error> {
-        self.core
-            .login(
-                name,
-                LoginInput {
-                    password: Some(Secret::new(password)),
-                    remember_password: remember,
-                    otp: None,
-                    deep_link: false,
-                },
-            )
+        self.password_login(name, Some(password), remember).await
+    }
+
+    /// An Avassa OIDC profile `sso` in tenant acme.
+    async fn sso(&self) -> i64 {
+        self.add(profile("sso", "edge", "avassa-oidc").tenant("acme"))
             .await
+            .id
     }
 
     /// A six-digit code the sandbox refuses now.
@@ -68,17 +52,6 @@ impl World {
                     .all(|s| sb::totp(sb::BOB_TOTP_SEED, now + Duration::seconds(*s)) != *c)
             })
             .unwrap()
-    }
-}
-
-fn refused(err: &Error) -> (Option<u16>, Option<&'static str>, &str) {
-    match err {
-        Error::ServerRefused {
-            status,
-            field,
-            message,
-        } => (*status, *field, message.as_str()),
-        other => panic!("expected the server's refusal, got {other:?}"),
     }
 }
 
@@ -497,19 +470,8 @@ async fn an_unreachable_server_says_what_to_check() {
         })
         .await
         .unwrap();
-    w.core
-        .add_profile(&ProfileInput {
-            name: "down-alice".into(),
-            server: "down".into(),
-            login: "avassa-password".into(),
-            settings: ProfileSettings {
-                username: Some("alice".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    w.add(profile("down-alice", "down", "avassa-password").username("alice"))
+        .await;
     let err = w.login("down-alice", "x", false).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Unreachable);
     assert!(
@@ -522,18 +484,7 @@ async fn an_unreachable_server_says_what_to_check() {
 async fn an_oidc_login_goes_through_the_browser_and_only_the_state_it_started_finishes_it() {
     use latchkey_core::flows::RedirectRefused;
     let w = world().await;
-    let id = w
-        .core
-        .add_profile(&ProfileInput {
-            name: "sso".into(),
-            server: "edge".into(),
-            tenant: Some("acme".into()),
-            login: "avassa-oidc".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .id;
+    let id = w.sso().await;
     let step = w
         .core
         .login(
@@ -556,10 +507,7 @@ async fn an_oidc_login_goes_through_the_browser_and_only_the_state_it_started_fi
     assert_eq!(w.core.redirects().waiting(), vec![id]);
 
     // The browser: the identity provider approves and redirects to the deep link.
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = &w.browser;
     let res = browser.get(&url).send().await.unwrap();
     assert!(res.status().is_redirection(), "{}", res.status());
     let location = res.headers()["location"].to_str().unwrap().to_string();
@@ -591,34 +539,15 @@ async fn an_oidc_login_goes_through_the_browser_and_only_the_state_it_started_fi
 #[tokio::test]
 async fn without_deep_links_the_oidc_redirect_comes_back_to_a_loopback_listener() {
     let w = world().await;
-    let id = w
-        .core
-        .add_profile(&ProfileInput {
-            name: "sso".into(),
-            server: "edge".into(),
-            tenant: Some("acme".into()),
-            login: "avassa-oidc".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .id;
+    let id = w.sso().await;
     let mut outcomes = w.core.login_outcomes();
     let step = w.core.login("sso", LoginInput::default()).await.unwrap();
-    let LoginStep::Browser {
-        url, redirect_uri, ..
-    } = step
-    else {
-        panic!("{step:?}")
-    };
+    let (url, redirect_uri) = browser_step(step);
     assert!(
         redirect_uri.starts_with("http://127.0.0.1:") && redirect_uri.ends_with("/callback"),
         "{redirect_uri}"
     );
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = &w.browser;
     let location = browser.get(&url).send().await.unwrap().headers()["location"]
         .to_str()
         .unwrap()

@@ -19,15 +19,11 @@
 //! `scripts/crash-test.sh` does the same with real `kill -9`s of the CLI and
 //! the app, on the real keyring.
 
-use latchkey_core::clock::ManualClock;
-use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
-use latchkey_core::providers::{LoginInput, LoginStep};
-use latchkey_core::vault::{
-    MemoryStore, Secret, SecretInput, SecretKey, SecretStore, Vault, VaultError,
-};
+mod common;
+use common::{profile, ProfileInputExt, World};
+use latchkey_core::providers::LoginStep;
+use latchkey_core::vault::{MemoryStore, Secret, SecretKey, SecretStore, Vault, VaultError};
 use latchkey_core::{ErrorCode, Latchkey};
-use latchkey_sandbox::Sandbox;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use time::macros::datetime;
@@ -57,6 +53,14 @@ impl SecretStore for Keyring {
         self.spend()?;
         self.entries.delete(key)
     }
+}
+
+/// A vault on `entries` that takes `writes` writes (negative: any number).
+fn keyring(entries: &Arc<MemoryStore>, writes: i64) -> Vault {
+    Vault::new(Keyring {
+        entries: Arc::clone(entries),
+        writes_left: Arc::new(AtomicI64::new(writes)),
+    })
 }
 
 impl Keyring {
@@ -111,165 +115,80 @@ impl Kind {
     }
 }
 
-struct World {
-    dir: tempfile::TempDir,
-    clock: ManualClock,
+/// One logged-in profile `p` of a kind, on server `srv` of the sandbox, with
+/// its keyring entries kept apart from any one "process".
+struct Crash {
+    w: World,
     entries: Arc<MemoryStore>,
-    sandbox: Sandbox,
     kind: Kind,
 }
 
-impl World {
+impl Crash {
     async fn new(kind: Kind) -> Self {
-        let clock = ManualClock::new(T0);
-        let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
-            .await
-            .unwrap();
-        let w = World {
-            dir: tempfile::tempdir().unwrap(),
-            clock,
-            entries: Arc::new(MemoryStore::default()),
-            sandbox,
-            kind,
-        };
-        let core = w.open(-1).await;
-        let (server_kind, protocol, login, settings, secret) = match kind {
+        use latchkey_sandbox::{github, oidc};
+        let (server_kind, input) = match kind {
             Kind::Oidc => (
                 "oidc",
-                "oidc",
-                "oidc",
-                ProfileSettings {
-                    client_id: Some(latchkey_sandbox::oidc::PUBLIC_CLIENT_ID.into()),
-                    scopes: vec!["openid".into(), "offline_access".into()],
-                    ..Default::default()
-                },
-                None,
+                profile("p", "srv", "oidc")
+                    .client_id(oidc::PUBLIC_CLIENT_ID)
+                    .scopes(&["openid", "offline_access"]),
             ),
             Kind::Auth0 => (
                 "auth0",
-                "auth0",
-                "auth0",
-                ProfileSettings {
-                    client_id: Some(latchkey_sandbox::oidc::AUTH0_CLIENT_ID.into()),
-                    ..Default::default()
-                },
-                None,
+                profile("p", "srv", "auth0").client_id(oidc::AUTH0_CLIENT_ID),
             ),
             Kind::GithubApp => (
                 "github",
-                "github",
-                "github",
-                ProfileSettings {
-                    client_id: Some(latchkey_sandbox::github::APP_CLIENT_ID.into()),
-                    ..Default::default()
-                },
-                Some(latchkey_sandbox::github::APP_CLIENT_SECRET),
+                profile("p", "srv", "github")
+                    .client_id(github::APP_CLIENT_ID)
+                    .secret(github::APP_CLIENT_SECRET),
             ),
             Kind::AvassaPassword => (
                 "avassa",
-                "avassa",
-                "avassa-password",
-                ProfileSettings {
-                    username: Some("alice".into()),
-                    ..Default::default()
-                },
-                None,
+                profile("p", "srv", "avassa-password")
+                    .tenant("acme")
+                    .username("alice"),
             ),
         };
-        core.add_server(&ServerInput {
-            name: "srv".into(),
-            kind: server_kind.into(),
-            url: w.sandbox.url_of(protocol),
-            ca_pem: None,
-        })
-        .await
-        .unwrap();
-        core.add_profile(&ProfileInput {
-            name: "p".into(),
-            server: "srv".into(),
-            tenant: matches!(kind, Kind::AvassaPassword).then(|| "acme".into()),
-            login: login.into(),
-            settings,
-            secret: secret.map(|s| SecretInput(Secret::new(s))),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        w.log_in(&core).await;
-        core.store().close().await;
-        w
+        let entries = Arc::new(MemoryStore::default());
+        let w = World::at(T0)
+            .with_server("srv", server_kind)
+            .with_vault(keyring(&entries, -1))
+            .build()
+            .await;
+        w.add(input).await;
+        let step = match kind {
+            Kind::AvassaPassword => {
+                let password = latchkey_sandbox::avassa::ALICE_PASSWORD;
+                w.password_login("p", Some(password), false).await
+            }
+            _ => w.browser_login("p").await,
+        };
+        assert!(matches!(step, Ok(LoginStep::Done { .. })), "{step:?}");
+        w.core.store().close().await;
+        Crash { w, entries, kind }
     }
 
     /// A core on the data folder and keyring, as a process that may write
     /// `writes` times to the keyring (negative: any number).
     async fn open(&self, writes: i64) -> Latchkey {
-        let env = Environment {
-            data_dir: self.dir.path().to_path_buf(),
-            keyring_service: "unused".into(),
-        };
-        let vault = Vault::new(Keyring {
-            entries: self.entries.clone(),
-            writes_left: Arc::new(AtomicI64::new(writes)),
-        });
-        Latchkey::open_with(&env, vault, Arc::new(self.clock.clone()))
-            .await
-            .unwrap()
-    }
-
-    async fn log_in(&self, core: &Latchkey) {
-        if let Kind::AvassaPassword = self.kind {
-            let step = core
-                .login(
-                    "p",
-                    LoginInput {
-                        password: Some(Secret::new(latchkey_sandbox::avassa::ALICE_PASSWORD)),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
-            assert!(matches!(step, LoginStep::Done { .. }), "{step:?}");
-            return;
-        }
-        let step = core
-            .login(
-                "p",
-                LoginInput {
-                    deep_link: true,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        let LoginStep::Browser { url, .. } = step else {
-            panic!("{step:?}")
-        };
-        let res = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-            .get(&url)
-            .send()
-            .await
-            .unwrap();
-        let location = res.headers()["location"].to_str().unwrap().to_string();
-        let accepted = core.redirects().route(&location).unwrap();
-        core.finish_redirect(accepted).await.unwrap();
+        let vault = keyring(&self.entries, writes);
+        self.w.open_on(vault, Arc::new(self.w.clock.clone())).await
     }
 
     fn accepts(&self, token: &str) -> bool {
         match self.kind {
-            Kind::Oidc => self.sandbox.oidc().is_active(token),
-            Kind::Auth0 => self.sandbox.auth0().is_active(token),
-            Kind::GithubApp => self.sandbox.github().is_valid(token),
-            Kind::AvassaPassword => self.sandbox.avassa().is_valid(token),
+            Kind::Oidc => self.w.sandbox.oidc().is_active(token),
+            Kind::Auth0 => self.w.sandbox.auth0().is_active(token),
+            Kind::GithubApp => self.w.sandbox.github().is_valid(token),
+            Kind::AvassaPassword => self.w.sandbox.avassa().is_valid(token),
         }
     }
 
     /// Moves time to where the token is due (5 minutes before expiry for
     /// OAuth, 75 % of the period for Avassa) but not expired.
     fn make_due(&self) {
-        self.clock.advance(match self.kind {
+        self.w.clock.advance(match self.kind {
             Kind::Oidc | Kind::Auth0 => Duration::minutes(58),
             Kind::GithubApp => Duration::hours(8) - Duration::minutes(2),
             Kind::AvassaPassword => Duration::minutes(9),
@@ -279,7 +198,7 @@ impl World {
     /// Renews, dying at `death`; then asks for the token as a new process.
     async fn run(&self, death: Death) -> Outcome {
         self.make_due();
-        let db = self.dir.path().join("latchkey.db");
+        let db = self.w.dir.path().join("latchkey.db");
         let saved = std::fs::read(&db).unwrap();
         let writes = match death {
             Death::AfterWrites(n) => n,
@@ -299,7 +218,8 @@ impl World {
             // The metadata's transaction never committed: the database is as
             // it was before the renewal.
             for suffix in ["-wal", "-shm"] {
-                let _ = std::fs::remove_file(self.dir.path().join(format!("latchkey.db{suffix}")));
+                let _ =
+                    std::fs::remove_file(self.w.dir.path().join(format!("latchkey.db{suffix}")));
             }
             std::fs::write(&db, saved).unwrap();
         }
@@ -332,7 +252,7 @@ impl World {
 /// One profile of `kind` through every death point in turn, the one that
 /// loses the grant last; returns how many deaths it checked.
 async fn every_death(kind: Kind) -> usize {
-    let w = World::new(kind).await;
+    let w = Crash::new(kind).await;
     // Every surviving point twice over (a death after a death), a clean
     // renewal, then the death that loses the grant.
     let surviving: Vec<Death> = (1..kind.writes())

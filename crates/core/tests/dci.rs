@@ -9,13 +9,12 @@
 
 mod common;
 use base64::Engine as _;
-use common::World;
+use common::{item, profile, refused, ProfileInputExt, World};
 use latchkey_core::dci::{self, AccessKey, RequestParts, SignedRequest};
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::model::ServerInput;
 use latchkey_core::providers::LoginInput;
-use latchkey_core::service::SummaryItem;
-use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot};
-use latchkey_core::{Error, ErrorCode};
+use latchkey_core::vault::{Secret, SecretKey, SecretSlot};
+use latchkey_core::ErrorCode;
 use latchkey_sandbox::dci as sb;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -121,21 +120,8 @@ async fn world() -> World {
 
 impl World {
     async fn profile(&self, name: &str, server: &str, key: &str, secret: &str) -> i64 {
-        self.core
-            .add_profile(&ProfileInput {
-                name: name.into(),
-                server: server.into(),
-                login: "dci-hmac".into(),
-                settings: ProfileSettings {
-                    access_key: Some(key.into()),
-                    ..Default::default()
-                },
-                secret: Some(SecretInput(Secret::new(secret))),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .id
+        let input = profile(name, server, "dci-hmac").access_key(key);
+        self.add(input.secret(secret)).await.id
     }
 
     async fn id_of(&self, name: &str) -> i64 {
@@ -176,43 +162,25 @@ impl World {
     }
 }
 
-fn value<'a>(items: &'a [SummaryItem], name: &str) -> Option<&'a str> {
-    items
-        .iter()
-        .find(|i| i.name == name)
-        .map(|i| i.value.as_str())
-}
-
-fn refusal(err: &Error) -> (Option<u16>, Option<&'static str>, &str) {
-    match err {
-        Error::ServerRefused {
-            status,
-            field,
-            message,
-        } => (*status, *field, message.as_str()),
-        other => panic!("expected the server's refusal, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn the_identity_check_says_whose_key_it_is() {
     let w = world().await;
     let items = w.core.dci_identity("lab").await.unwrap();
-    assert_eq!(value(&items, "access key"), Some(sb::REMOTECI_ACCESS_KEY));
-    assert_eq!(value(&items, "type"), Some("remoteci"));
-    assert_eq!(value(&items, "name"), Some(sb::REMOTECI_NAME));
-    assert_eq!(value(&items, "teams"), Some(sb::TEAM_NAME));
-    assert_eq!(value(&items, "state"), Some("active"));
-    assert_eq!(value(&items, "clock"), None, "the clocks agree");
+    assert_eq!(item(&items, "access key"), Some(sb::REMOTECI_ACCESS_KEY));
+    assert_eq!(item(&items, "type"), Some("remoteci"));
+    assert_eq!(item(&items, "name"), Some(sb::REMOTECI_NAME));
+    assert_eq!(item(&items, "teams"), Some(sb::TEAM_NAME));
+    assert_eq!(item(&items, "state"), Some("active"));
+    assert_eq!(item(&items, "clock"), None, "the clocks agree");
 
     let items = w.core.dci_identity("feed").await.unwrap();
-    assert_eq!(value(&items, "type"), Some("feeder"));
-    assert_eq!(value(&items, "name"), Some(sb::FEEDER_NAME));
+    assert_eq!(item(&items, "type"), Some("feeder"));
+    assert_eq!(item(&items, "name"), Some(sb::FEEDER_NAME));
 
     // The profile's detail view asks the same through the provider.
     let info = w.core.token_info(w.id_of("lab").await).await.unwrap();
-    assert_eq!(value(&info, "name"), Some(sb::REMOTECI_NAME));
-    assert_eq!(value(&info, "access key"), Some(sb::REMOTECI_ACCESS_KEY));
+    assert_eq!(item(&info, "name"), Some(sb::REMOTECI_NAME));
+    assert_eq!(item(&info, "access key"), Some(sb::REMOTECI_ACCESS_KEY));
 
     let paths: Vec<String> = w
         .sandbox
@@ -348,7 +316,7 @@ async fn a_wrong_secret_says_the_secret_is_probably_wrong() {
     w.profile("bad", "dci", sb::REMOTECI_ACCESS_KEY, "not-the-secret")
         .await;
     let err = w.core.dci_identity("bad").await.unwrap_err();
-    let (status, field, message) = refusal(&err);
+    let (status, field, message) = refused(&err);
     assert_eq!((status, field), (Some(400), Some("secret")));
     assert!(
         message.contains("the secret key is probably wrong")
@@ -370,7 +338,7 @@ async fn an_unknown_remoteci_or_feeder_says_to_check_the_id() {
     )
     .await;
     let err = w.core.dci_identity("gone").await.unwrap_err();
-    let (status, field, message) = refusal(&err);
+    let (status, field, message) = refused(&err);
     assert_eq!((status, field), (Some(404), Some("access_key")));
     assert!(
         message.contains("the server knows no remoteci/00000000-0000-4000-8000-000000000000")
@@ -380,7 +348,7 @@ async fn an_unknown_remoteci_or_feeder_says_to_check_the_id() {
     w.profile("gone-feeder", "dci", "feeder/nope", sb::FEEDER_SECRET)
         .await;
     let err = w.core.dci_identity("gone-feeder").await.unwrap_err();
-    assert!(refusal(&err).2.contains("feeder not found"), "{err}");
+    assert!(refused(&err).2.contains("feeder not found"), "{err}");
 }
 
 #[tokio::test]
@@ -388,17 +356,11 @@ async fn a_client_type_other_than_remoteci_or_feeder_never_leaves_the_machine() 
     let w = world().await;
     let err = w
         .core
-        .add_profile(&ProfileInput {
-            name: "robot".into(),
-            server: "dci".into(),
-            login: "dci-hmac".into(),
-            settings: ProfileSettings {
-                access_key: Some("user/abc".into()),
-                ..Default::default()
-            },
-            secret: Some(SecretInput(Secret::new("s"))),
-            ..Default::default()
-        })
+        .add_profile(
+            &profile("robot", "dci", "dci-hmac")
+                .access_key("user/abc")
+                .secret("s"),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("access_key"));
@@ -443,7 +405,7 @@ async fn a_clock_off_by_more_than_15_minutes_is_named_with_the_measured_skew() {
     let w = world().await;
     w.clock.set(T0 + Duration::minutes(20));
     let err = w.core.dci_identity("lab").await.unwrap_err();
-    let (status, field, message) = refusal(&err);
+    let (status, field, message) = refused(&err);
     assert_eq!((status, field), (Some(400), None));
     assert!(
         message.starts_with("your clock is off by more than 15 minutes: this computer's clock is 20 min ahead of the server's (server 2026-06-01T09:00:00Z, here 2026-06-01T09:20:00Z)"),
@@ -454,14 +416,14 @@ async fn a_clock_off_by_more_than_15_minutes_is_named_with_the_measured_skew() {
     w.clock.set(T0 - Duration::seconds(16 * 60 + 30));
     let err = w.core.dci_identity("lab").await.unwrap_err();
     assert!(
-        refusal(&err).2.contains("16 min 30 s behind the server's"),
+        refused(&err).2.contains("16 min 30 s behind the server's"),
         "{err}"
     );
 
     // Within the window: accepted, with a warning when it is large.
     w.clock.set(T0 + Duration::minutes(10));
     let items = w.core.dci_identity("lab").await.unwrap();
-    let clock = value(&items, "clock").unwrap();
+    let clock = item(&items, "clock").unwrap();
     assert!(
         clock.contains("10 min ahead of the server's") && clock.contains("past 15 min"),
         "{clock}"
@@ -613,7 +575,7 @@ async fn an_inactive_team_a_wrong_server_url_and_other_profiles_are_explained() 
     let w = world().await;
     w.sandbox.dci().set_team_active(false);
     let err = w.core.dci_identity("lab").await.unwrap_err();
-    let (status, _, message) = refusal(&err);
+    let (status, _, message) = refused(&err);
     assert_eq!(status, Some(412));
     assert!(
         message.contains("is not active: ask a DCI administrator")
@@ -634,7 +596,7 @@ async fn an_inactive_team_a_wrong_server_url_and_other_profiles_are_explained() 
     w.profile("typo", "typo", sb::REMOTECI_ACCESS_KEY, sb::REMOTECI_SECRET)
         .await;
     let err = w.core.dci_identity("typo").await.unwrap_err();
-    let (status, field, message) = refusal(&err);
+    let (status, field, message) = refused(&err);
     assert_eq!((status, field), (Some(404), Some("url")));
     assert!(
         message.contains("/dcx/api/v1/identity does not exist")
@@ -642,16 +604,8 @@ async fn an_inactive_team_a_wrong_server_url_and_other_profiles_are_explained() 
         "{message}"
     );
 
-    w.core
-        .add_profile(&ProfileInput {
-            name: "pasted".into(),
-            server: "dci".into(),
-            login: "manual-token".into(),
-            secret: Some(SecretInput(Secret::new("tok"))),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    w.add(profile("pasted", "dci", "manual-token").secret("tok"))
+        .await;
     let err = w
         .core
         .sign_request("pasted", "GET", "/api/v1/identity", b"")

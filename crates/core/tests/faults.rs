@@ -17,12 +17,13 @@
 //! half a minute. Each path runs in its own sandbox and data folder; paths run
 //! side by side, faults one after the other.
 
-use latchkey_core::clock::{Clock, ManualClock};
-use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+mod common;
+use common::{profile, ProfileInputExt};
+use latchkey_core::clock::Clock;
+use latchkey_core::model::ServerInput;
 use latchkey_core::providers::{LoginInput, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
-use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
+use latchkey_core::vault::{Secret, SecretKey, SecretSlot};
 use latchkey_core::{Error, ErrorCode, Latchkey};
 use latchkey_sandbox::faults::{Fault, TlsFault};
 use latchkey_sandbox::tls::TlsSandbox;
@@ -331,28 +332,31 @@ fn is_transport(fault: Injected) -> bool {
     )
 }
 
+/// The common world, with the sandbox served over HTTPS beside it and a
+/// browser that trusts its CA.
 struct World {
-    dir: tempfile::TempDir,
-    clock: ManualClock,
-    vault: Vault,
-    core: Latchkey,
+    w: common::World,
     sandbox: TlsSandbox,
     browser: reqwest::Client,
+}
+
+impl std::ops::Deref for World {
+    type Target = common::World;
+    fn deref(&self) -> &common::World {
+        &self.w
+    }
 }
 
 /// The profiles every path uses, on servers of the HTTPS sandbox.
 async fn world() -> World {
     // The certificates follow the wall clock; tokens follow this one.
-    let clock = ManualClock::new(OffsetDateTime::now_utc().replace_nanosecond(0).unwrap());
-    let sandbox = TlsSandbox::start(Arc::new(clock.clone())).await.unwrap();
+    let w = common::World::now().build().await;
+    let sandbox = TlsSandbox::start(Arc::new(w.clock.clone())).await.unwrap();
     let states = sandbox.states();
     // Enough renewals for a dozen faults without reaching the max TTL.
     states
         .avassa
         .set_ttl(Duration::minutes(10), Duration::days(2));
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::memory();
-    let core = open(&dir, &vault, &clock).await;
     for kind in [
         "avassa",
         "github",
@@ -362,16 +366,17 @@ async fn world() -> World {
         "quay",
         "dci",
     ] {
-        core.add_server(&ServerInput {
-            name: kind.into(),
-            kind: kind.into(),
-            url: sandbox.url_of(kind),
-            ca_pem: Some(sandbox.ca_pem().to_string()),
-        })
-        .await
-        .unwrap();
+        w.core
+            .add_server(&ServerInput {
+                name: kind.into(),
+                kind: kind.into(),
+                url: sandbox.url_of(kind),
+                ca_pem: Some(sandbox.ca_pem().to_string()),
+            })
+            .await
+            .unwrap();
     }
-    let sa_file = dir.path().join("sa-token");
+    let sa_file = w.dir.path().join("sa-token");
     std::fs::write(
         &sa_file,
         states
@@ -379,134 +384,42 @@ async fn world() -> World {
             .sa_token(latchkey_sandbox::avassa::K8S_SUBJECT),
     )
     .unwrap();
-    let profile = |name: &str, server: &str, login: &str, settings: ProfileSettings| ProfileInput {
-        name: name.into(),
-        server: server.into(),
-        login: login.into(),
-        settings,
-        ..Default::default()
-    };
+    use latchkey_sandbox::{avassa, dci, github, oidc, quay};
+    let mut kubernetes = profile("avassa-k8s", "avassa", "avassa-kubernetes").tenant("acme");
+    kubernetes.settings.service = Some(avassa::K8S_SERVICE.into());
+    kubernetes.settings.role = Some(avassa::K8S_ROLE.into());
+    kubernetes.settings.sa_token_file = Some(sa_file.display().to_string());
+    let mut kontinuous =
+        profile("kontinuous", "kontinuous", "github-kontinuous").client_id(github::CLIENT_ID);
+    kontinuous.settings.issuer = Some(sandbox.url_of("github"));
     let inputs = [
-        ProfileInput {
-            tenant: Some("acme".into()),
-            ..profile(
-                "avassa-pw",
-                "avassa",
-                "avassa-password",
-                ProfileSettings {
-                    username: Some("alice".into()),
-                    ..Default::default()
-                },
-            )
-        },
-        ProfileInput {
-            tenant: Some("acme".into()),
-            ..profile(
-                "avassa-k8s",
-                "avassa",
-                "avassa-kubernetes",
-                ProfileSettings {
-                    service: Some(latchkey_sandbox::avassa::K8S_SERVICE.into()),
-                    role: Some(latchkey_sandbox::avassa::K8S_ROLE.into()),
-                    sa_token_file: Some(sa_file.display().to_string()),
-                    ..Default::default()
-                },
-            )
-        },
-        ProfileInput {
-            tenant: Some("acme".into()),
-            ..profile("avassa-sso", "avassa", "avassa-oidc", Default::default())
-        },
-        ProfileInput {
-            secret: Some(SecretInput(Secret::new(
-                latchkey_sandbox::github::APP_CLIENT_SECRET,
-            ))),
-            ..profile(
-                "github-app",
-                "github",
-                "github",
-                ProfileSettings {
-                    client_id: Some(latchkey_sandbox::github::APP_CLIENT_ID.into()),
-                    ..Default::default()
-                },
-            )
-        },
-        profile(
-            "kontinuous",
-            "kontinuous",
-            "github-kontinuous",
-            ProfileSettings {
-                client_id: Some(latchkey_sandbox::github::CLIENT_ID.into()),
-                issuer: Some(sandbox.url_of("github")),
-                ..Default::default()
-            },
-        ),
-        profile(
-            "oidc",
-            "oidc",
-            "oidc",
-            ProfileSettings {
-                client_id: Some(latchkey_sandbox::oidc::PUBLIC_CLIENT_ID.into()),
-                scopes: vec!["openid".into(), "offline_access".into()],
-                ..Default::default()
-            },
-        ),
-        profile(
-            "auth0",
-            "auth0",
-            "auth0",
-            ProfileSettings {
-                client_id: Some(latchkey_sandbox::oidc::AUTH0_CLIENT_ID.into()),
-                ..Default::default()
-            },
-        ),
-        profile(
-            "quay-oauth",
-            "quay",
-            "quay-direct-oauth",
-            ProfileSettings {
-                username: Some("alice".into()),
-                client_id: Some(latchkey_sandbox::quay::CLIENT_ID.into()),
-                scopes: vec!["repo:read".into(), "user:read".into()],
-                ..Default::default()
-            },
-        ),
-        profile(
-            "quay-session",
-            "quay",
-            "quay-session",
-            ProfileSettings {
-                username: Some("alice".into()),
-                ..Default::default()
-            },
-        ),
-        profile(
-            "quay-registry",
-            "quay",
-            "quay-registry",
-            ProfileSettings {
-                username: Some("alice".into()),
-                scopes: vec!["acme/web:pull".into()],
-                ..Default::default()
-            },
-        ),
-        ProfileInput {
-            secret: Some(SecretInput(Secret::new(
-                latchkey_sandbox::dci::REMOTECI_SECRET,
-            ))),
-            ..profile(
-                "dci",
-                "dci",
-                "dci-hmac",
-                ProfileSettings {
-                    access_key: Some(latchkey_sandbox::dci::REMOTECI_ACCESS_KEY.into()),
-                    ..Default::default()
-                },
-            )
-        },
+        profile("avassa-pw", "avassa", "avassa-password")
+            .tenant("acme")
+            .username("alice"),
+        kubernetes,
+        profile("avassa-sso", "avassa", "avassa-oidc").tenant("acme"),
+        profile("github-app", "github", "github")
+            .client_id(github::APP_CLIENT_ID)
+            .secret(github::APP_CLIENT_SECRET),
+        kontinuous,
+        profile("oidc", "oidc", "oidc")
+            .client_id(oidc::PUBLIC_CLIENT_ID)
+            .scopes(&["openid", "offline_access"]),
+        profile("auth0", "auth0", "auth0").client_id(oidc::AUTH0_CLIENT_ID),
+        profile("quay-oauth", "quay", "quay-direct-oauth")
+            .username("alice")
+            .client_id(quay::CLIENT_ID)
+            .scopes(&["repo:read", "user:read"]),
+        profile("quay-session", "quay", "quay-session").username("alice"),
+        profile("quay-registry", "quay", "quay-registry")
+            .username("alice")
+            .scopes(&["acme/web:pull"]),
+        profile("dci", "dci", "dci-hmac")
+            .access_key(dci::REMOTECI_ACCESS_KEY)
+            .secret(dci::REMOTECI_SECRET),
     ];
-    for input in &inputs {
-        core.add_profile(input).await.unwrap();
+    for input in inputs {
+        w.add(input).await;
     }
     let ca = reqwest::Certificate::from_pem(sandbox.ca_pem().as_bytes()).unwrap();
     World {
@@ -515,22 +428,9 @@ async fn world() -> World {
             .add_root_certificate(ca)
             .build()
             .unwrap(),
-        dir,
-        clock,
-        vault,
-        core,
+        w,
         sandbox,
     }
-}
-
-async fn open(dir: &tempfile::TempDir, vault: &Vault, clock: &ManualClock) -> Latchkey {
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    Latchkey::open_with(&env, vault.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap()
 }
 
 /// What a profile holds, to compare before and after a fault.
@@ -687,7 +587,7 @@ async fn run_case(w: &World, path: &Path, fault: Injected) -> Result<(), String>
         Step::LoginBegin | Step::LoginFinish => {
             let fresh;
             let core = if path.fresh_core {
-                fresh = open(&w.dir, &w.vault, &w.clock).await;
+                fresh = w.reopen().await;
                 &fresh
             } else {
                 &w.core

@@ -11,9 +11,8 @@
 //! redirects. The counts are printed.
 
 mod common;
-use common::World;
-use latchkey_core::model::{ProfileInput, ProfileSettings, RedirectMode};
-use latchkey_core::providers::{LoginInput, LoginStep};
+use common::{profile, ProfileInputExt, World};
+use latchkey_core::model::RedirectMode;
 use latchkey_core::vault::SecretSlot;
 use latchkey_sandbox::oidc as sb;
 use rand::rngs::StdRng;
@@ -33,27 +32,16 @@ async fn world() -> World {
         .with_server("idp", "oidc")
         .build()
         .await;
-    let core = &w.core;
     for (name, redirect) in [
         ("deep", RedirectMode::DeepLink),
         ("loop", RedirectMode::Loopback),
         ("spent", RedirectMode::DeepLink),
         ("late", RedirectMode::DeepLink),
     ] {
-        core.add_profile(&ProfileInput {
-            name: name.into(),
-            server: "idp".into(),
-            login: "oidc".into(),
-            settings: ProfileSettings {
-                client_id: Some(sb::PUBLIC_CLIENT_ID.into()),
-                scopes: vec!["openid".into(), "offline_access".into()],
-                redirect: Some(redirect),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        let mut input = profile(name, "idp", "oidc").client_id(sb::PUBLIC_CLIENT_ID);
+        input = input.scopes(&["openid", "offline_access"]);
+        input.settings.redirect = Some(redirect);
+        w.add(input).await;
     }
     w
 }
@@ -73,25 +61,8 @@ impl World {
     /// Starts the login and plays the browser up to the provider's redirect,
     /// which it keeps instead of following.
     async fn authorize(&self, name: &str) -> Genuine {
-        let step = self
-            .core
-            .login(
-                name,
-                LoginInput {
-                    deep_link: true,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        let LoginStep::Browser {
-            url, redirect_uri, ..
-        } = step
-        else {
-            panic!("{step:?}")
-        };
-        let res = self.browser.get(&url).send().await.unwrap();
-        let location = res.headers()["location"].to_str().unwrap().to_string();
+        let (url, redirect_uri) = self.start_browser_login(name, true).await;
+        let location = self.provider_redirect(&url).await;
         let parsed = url::Url::parse(&location).unwrap();
         let param = |name: &str| {
             parsed

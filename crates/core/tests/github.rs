@@ -6,12 +6,11 @@
 //! both new tokens stored, and the device flow.
 
 mod common;
-use common::World;
-use latchkey_core::model::{ProfileInput, ProfileSettings};
+use common::{profile, ProfileInputExt, World};
 use latchkey_core::providers::{LoginInput, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::tokens::TokenStatus;
-use latchkey_core::vault::{Secret, SecretInput, SecretSlot};
+use latchkey_core::vault::SecretSlot;
 use latchkey_core::ErrorCode;
 use latchkey_sandbox::github as gh;
 use latchkey_sandbox::kontinuous::LoginPath;
@@ -30,43 +29,15 @@ async fn world() -> World {
 
 impl World {
     async fn kontinuous_profile(&self) -> i64 {
-        self.core
-            .add_profile(&ProfileInput {
-                name: "ci".into(),
-                server: "kontinuous".into(),
-                login: "github-kontinuous".into(),
-                settings: ProfileSettings {
-                    client_id: Some(gh::CLIENT_ID.into()),
-                    issuer: Some(self.sandbox.url_of("github")),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .id
+        let mut ci = profile("ci", "kontinuous", "github-kontinuous").client_id(gh::CLIENT_ID);
+        ci.settings.issuer = Some(self.sandbox.url_of("github"));
+        self.add(ci).await.id
     }
 
-    /// Logs in through the deep link: the browser part played over HTTP.
-    async fn browser_login(&self, name: &str) -> latchkey_core::Result<LoginStep> {
-        let step = self
-            .core
-            .login(
-                name,
-                LoginInput {
-                    deep_link: true,
-                    ..Default::default()
-                },
-            )
-            .await?;
-        let LoginStep::Browser { url, .. } = step else {
-            panic!("{step:?}")
-        };
-        let res = self.browser.get(&url).send().await.unwrap();
-        assert!(res.status().is_redirection(), "{}", res.status());
-        let location = res.headers()["location"].to_str().unwrap().to_string();
-        let accepted = self.core.redirects().route(&location).unwrap();
-        self.core.finish_redirect(accepted).await
+    /// A GitHub web-flow profile `me` of this OAuth or GitHub App client.
+    async fn github(&self, client_id: &str, client_secret: &str) -> latchkey_core::model::Profile {
+        let me = profile("me", "gh", "github").client_id(client_id);
+        self.add(me.secret(client_secret)).await
     }
 }
 
@@ -74,20 +45,7 @@ impl World {
 async fn kontinuous_login_stores_its_jwt_with_no_expiry_and_the_probe_accepts_it() {
     let w = world().await;
     let id = w.kontinuous_profile().await;
-    let step = w
-        .core
-        .login(
-            "ci",
-            LoginInput {
-                deep_link: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let LoginStep::Browser { url, .. } = step else {
-        panic!("{step:?}")
-    };
+    let (url, _) = w.start_browser_login("ci", true).await;
     let url = url::Url::parse(&url).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["scope"], "user repo admin:repo_hook");
@@ -162,20 +120,7 @@ async fn kontinuous_falls_back_to_the_documented_path_and_reports_a_spent_code()
 
     // A code GitHub no longer takes: Kontinuous' own words, and what to do.
     let kept = w.secret(id, SecretSlot::AccessToken).await.unwrap();
-    let step = w
-        .core
-        .login(
-            "ci",
-            LoginInput {
-                deep_link: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let LoginStep::Browser { url, .. } = step else {
-        panic!()
-    };
+    let (url, _) = w.start_browser_login("ci", true).await;
     let location = w.browser.get(&url).send().await.unwrap().headers()["location"]
         .to_str()
         .unwrap()
@@ -205,21 +150,7 @@ async fn kontinuous_falls_back_to_the_documented_path_and_reports_a_spent_code()
 #[tokio::test]
 async fn a_github_app_login_uses_pkce_and_its_refresh_stores_both_new_tokens() {
     let w = world().await;
-    let p = w
-        .core
-        .add_profile(&ProfileInput {
-            name: "me".into(),
-            server: "gh".into(),
-            login: "github".into(),
-            settings: ProfileSettings {
-                client_id: Some(gh::APP_CLIENT_ID.into()),
-                ..Default::default()
-            },
-            secret: Some(SecretInput(Secret::new(gh::APP_CLIENT_SECRET))),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let p = w.github(gh::APP_CLIENT_ID, gh::APP_CLIENT_SECRET).await;
     let step = w.browser_login("me").await.unwrap();
     assert!(matches!(step, LoginStep::Done { .. }), "{step:?}");
     let access = w.secret(p.id, SecretSlot::AccessToken).await.unwrap();
@@ -260,19 +191,8 @@ async fn the_device_flow_shows_a_code_polls_and_stores_the_token_once_approved()
     let w = world().await;
     w.sandbox.github().set_device_interval(0);
     let p = w
-        .core
-        .add_profile(&ProfileInput {
-            name: "dev".into(),
-            server: "gh".into(),
-            login: "github-device".into(),
-            settings: ProfileSettings {
-                client_id: Some(gh::CLIENT_ID.into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        .add(profile("dev", "gh", "github-device").client_id(gh::CLIENT_ID))
+        .await;
     let mut outcomes = w.core.login_outcomes();
     let step = w.core.login("dev", LoginInput::default()).await.unwrap();
     let LoginStep::Device {
@@ -333,21 +253,7 @@ async fn the_device_flow_shows_a_code_polls_and_stores_the_token_once_approved()
 #[tokio::test]
 async fn logout_revokes_a_github_token_when_a_client_secret_is_configured() {
     let w = world().await;
-    let p = w
-        .core
-        .add_profile(&ProfileInput {
-            name: "me".into(),
-            server: "gh".into(),
-            login: "github".into(),
-            settings: ProfileSettings {
-                client_id: Some(gh::CLIENT_ID.into()),
-                ..Default::default()
-            },
-            secret: Some(SecretInput(Secret::new(gh::CLIENT_SECRET))),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let p = w.github(gh::CLIENT_ID, gh::CLIENT_SECRET).await;
     w.browser_login("me").await.unwrap();
     let token = w.secret(p.id, SecretSlot::AccessToken).await.unwrap();
     assert!(w.sandbox.github().is_valid(&token));

@@ -5,111 +5,67 @@
 //! with an unlocked gnome-keyring; each test uses its own keyring service
 //! name and forgets what it wrote.
 
-use latchkey_core::clock::{ManualClock, SharedClock};
+mod common;
+use common::{profile, ProfileInputExt, World};
+use latchkey_core::clock::SharedClock;
 use latchkey_core::env::Environment;
 use latchkey_core::handoff;
-use latchkey_core::model::{Profile, ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::model::Profile;
 use latchkey_core::store::Store;
-use latchkey_core::tokens::{IssuedToken, RenewalState, TokenKind};
-use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
-use latchkey_core::{ErrorCode, Latchkey};
+use latchkey_core::tokens::RenewalState;
+use latchkey_core::vault::{Secret, SecretKey, SecretSlot, Vault};
+use latchkey_core::ErrorCode;
 use std::sync::Arc;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-fn test_service() -> String {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "keyring tests need a D-Bus session with an unlocked keyring: run them through \
-         `make test` or `scripts/session.sh cargo test`"
-    );
-    format!(
-        "latchkey-test-{}-{}",
-        std::process::id(),
-        latchkey_core::flows::random_token()
-    )
+/// A data folder in the real keyring with an OIDC and an Avassa server, on a
+/// clock the test moves.
+struct Home {
+    w: World,
+    shared: SharedClock,
 }
 
-/// A data folder with an OIDC and an Avassa server, on a clock the test moves.
-struct Home {
-    _dir: tempfile::TempDir,
-    env: Environment,
-    core: Latchkey,
-    clock: ManualClock,
-    shared: SharedClock,
+impl std::ops::Deref for Home {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.w
+    }
 }
 
 impl Home {
     async fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let env = Environment {
-            data_dir: dir.path().join("data"),
-            keyring_service: test_service(),
-        };
-        let clock = ManualClock::new(OffsetDateTime::now_utc().replace_nanosecond(0).unwrap());
-        let shared: SharedClock = Arc::new(clock.clone());
-        let vault = Vault::keyring(&env.keyring_service);
-        let core = Latchkey::open_with(&env, vault, Arc::clone(&shared))
-            .await
-            .unwrap();
-        for (name, kind) in [("api", "oidc"), ("edge", "avassa")] {
-            core.add_server(&ServerInput {
-                name: name.into(),
-                kind: kind.into(),
-                url: format!("https://{name}.example"),
-                ca_pem: None,
-            })
-            .await
-            .unwrap();
-        }
-        core.add_tenant("edge", "acme").await.unwrap();
-        Self {
-            _dir: dir,
-            env,
-            core,
-            clock,
-            shared,
-        }
+        let w = World::now()
+            .with_keyring()
+            .with_server_at("api", "oidc", "https://api.example")
+            .with_server_at("edge", "avassa", "https://edge.example")
+            .with_tenant("edge", "acme")
+            .build()
+            .await;
+        let shared: SharedClock = Arc::new(w.clock.clone());
+        Self { w, shared }
     }
 
     async fn manual(&self, name: &str, token: &str, expires: &str) -> Profile {
-        self.core
-            .add_profile(&ProfileInput {
-                name: name.into(),
-                server: "api".into(),
-                login: "manual-token".into(),
-                secret: Some(SecretInput(Secret::new(token))),
-                token_expires: Some(expires.into()),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
+        self.add(
+            profile(name, "api", "manual-token")
+                .secret(token)
+                .expires(expires),
+        )
+        .await
     }
 
     /// An Avassa password profile holding a token valid for 4 h from now.
     async fn renewable(&self, name: &str, token: &str) -> Profile {
-        let profile = self
-            .core
-            .add_profile(&ProfileInput {
-                name: name.into(),
-                server: "edge".into(),
-                tenant: Some("acme".into()),
-                login: "avassa-password".into(),
-                settings: ProfileSettings {
-                    username: Some("bob".into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let now = self.core.clock().now();
-        let mut issued = IssuedToken::from_token(TokenKind::Access, Secret::new(token), now, None);
-        issued.expires_at = Some(now + Duration::hours(4));
-        self.core
-            .record_issued(&profile, issued, "issued", None)
-            .await
-            .unwrap();
-        profile
+        let p = self
+            .add(
+                profile(name, "edge", "avassa-password")
+                    .tenant("acme")
+                    .username("bob"),
+            )
+            .await;
+        self.issue(&p, token, self.core.clock().now(), Duration::hours(4))
+            .await;
+        p
     }
 
     async fn handoff(&self, name: &str) -> Option<(Profile, Secret)> {
@@ -155,19 +111,8 @@ async fn tokens_that_need_the_core_are_declined() {
     let home = Home::new().await;
     assert!(home.handoff("nobody").await.is_none(), "no such profile");
 
-    home.core
-        .add_profile(&ProfileInput {
-            name: "fresh".into(),
-            server: "api".into(),
-            login: "oidc".into(),
-            settings: ProfileSettings {
-                client_id: Some("cli".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    home.add(profile("fresh", "api", "oidc").client_id("cli"))
+        .await;
     assert!(home.handoff("fresh").await.is_none(), "never logged in");
 
     let ops = home.renewable("ops", "avassa-token").await;
@@ -225,7 +170,7 @@ async fn a_missing_data_folder_or_another_schema_is_left_to_the_full_open() {
     home.manual("ci", "pasted", "30d").await;
 
     let elsewhere = Environment {
-        data_dir: home.env.data_dir.with_file_name("never-created"),
+        data_dir: home.dir.path().join("never-created"),
         keyring_service: home.env.keyring_service.clone(),
     };
     assert!(handoff::valid_token(&elsewhere, &home.shared, "ci")

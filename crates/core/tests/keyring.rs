@@ -2,72 +2,38 @@
 //! D-Bus session with an unlocked gnome-keyring; each test uses its own keyring
 //! service name and removes what it wrote, so the user's entries are never seen.
 
-use latchkey_core::clock;
-use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
-use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
-use latchkey_core::Latchkey;
-
-fn test_service() -> String {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "keyring tests need a D-Bus session with an unlocked keyring: run them through \
-         `make test` or `scripts/session.sh cargo test`"
-    );
-    format!(
-        "latchkey-test-{}-{}",
-        std::process::id(),
-        latchkey_core::flows::random_token()
-    )
-}
+mod common;
+use common::{keyring_service, profile, ProfileInputExt, World};
+use latchkey_core::vault::{Secret, SecretKey, SecretSlot, Vault};
 
 #[tokio::test]
 async fn a_profile_secret_is_in_the_keyring_and_not_in_the_database_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let service = test_service();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: service.clone(),
-    };
-    let vault = Vault::keyring(&service);
-    vault.check().await.expect("the keyring works");
-    let core = Latchkey::open_with(&env, vault.clone(), clock::system())
-        .await
-        .unwrap();
-    core.add_server(&ServerInput {
-        name: "auth".into(),
-        kind: "oidc".into(),
-        url: "https://id.example".into(),
-        ca_pem: None,
-    })
-    .await
-    .unwrap();
+    let w = World::now()
+        .with_keyring()
+        .with_system_clock()
+        .with_server_at("auth", "oidc", "https://id.example")
+        .build()
+        .await;
+    w.vault.check().await.expect("the keyring works");
     let client_secret = format!("cs-{}", latchkey_core::flows::random_token());
-    let p = core
-        .add_profile(&ProfileInput {
-            name: "me".into(),
-            server: "auth".into(),
-            login: "oidc".into(),
-            settings: ProfileSettings {
-                client_id: Some("cli".into()),
-                ..Default::default()
-            },
-            secret: Some(SecretInput(Secret::new(client_secret.clone()))),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let p = w
+        .add(
+            profile("me", "auth", "oidc")
+                .client_id("cli")
+                .secret(&client_secret),
+        )
+        .await;
 
     // A second handle on the same service (as the CLI would be) reads it back.
-    let other = Vault::keyring(&service);
+    let other = Vault::keyring(&w.env.keyring_service);
     let key = SecretKey::new(p.id, SecretSlot::ClientSecret);
     assert_eq!(
         other.get(key).await.unwrap().unwrap().expose(),
         client_secret
     );
 
-    core.store().close().await;
-    for file in std::fs::read_dir(dir.path()).unwrap() {
+    w.core.store().close().await;
+    for file in std::fs::read_dir(w.dir.path()).unwrap() {
         let bytes = std::fs::read(file.unwrap().path()).unwrap();
         assert!(
             !bytes
@@ -77,9 +43,7 @@ async fn a_profile_secret_is_in_the_keyring_and_not_in_the_database_file() {
         );
     }
 
-    let core = Latchkey::open_with(&env, vault.clone(), clock::system())
-        .await
-        .unwrap();
+    let core = w.reopen().await;
     core.remove_profile("me").await.unwrap();
     assert!(
         other.get(key).await.unwrap().is_none(),
@@ -93,7 +57,7 @@ async fn a_profile_secret_is_in_the_keyring_and_not_in_the_database_file() {
 /// empty ("a probe secret written to the keyring did not read back").
 #[tokio::test]
 async fn concurrent_checks_never_raise_a_false_alarm() {
-    let service = test_service();
+    let service = keyring_service();
     let vault = Vault::keyring(&service);
     for round in 0..5 {
         let checks: Vec<_> = (0..6)
@@ -129,7 +93,7 @@ fn entries_of(service: &str) -> usize {
 /// profile's secret (here, in the slot the old probe used) survives checks.
 #[tokio::test]
 async fn the_probe_never_touches_a_profile_entry() {
-    let service = test_service();
+    let service = keyring_service();
     let vault = Vault::keyring(&service);
     let key = SecretKey::new(0, SecretSlot::AccessToken);
     vault.set(key, Secret::new("a-real-token")).await.unwrap();

@@ -7,21 +7,10 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+use common::keyring_service;
 use latchkey_core::keyring_session::{Lean, SecretServiceSession};
 use latchkey_core::vault::{Secret, SecretKey, SecretSlot};
-
-fn test_service() -> String {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "keyring tests need a D-Bus session with an unlocked keyring: run them through \
-         `make test` or `scripts/session.sh cargo test`"
-    );
-    format!(
-        "latchkey-test-{}-{}",
-        std::process::id(),
-        latchkey_core::flows::random_token()
-    )
-}
 
 fn session() -> SecretServiceSession {
     SecretServiceSession::open().expect("a Secret Service session")
@@ -51,7 +40,7 @@ fn values() -> Vec<String> {
 
 #[test]
 fn what_the_keyring_crate_wrote_is_read_and_removed() {
-    let service = test_service();
+    let service = keyring_service();
     let lean = session();
     for (i, value) in values().iter().enumerate() {
         let key = SecretKey::new(i as i64, SecretSlot::AccessToken);
@@ -70,7 +59,7 @@ fn what_the_keyring_crate_wrote_is_read_and_removed() {
 
 #[test]
 fn what_it_writes_the_keyring_crate_reads_replaces_and_removes() {
-    let service = test_service();
+    let service = keyring_service();
     let lean = session();
     for (i, value) in values().iter().enumerate() {
         let key = SecretKey::new(i as i64, SecretSlot::RefreshToken);
@@ -100,7 +89,7 @@ fn what_it_writes_the_keyring_crate_reads_replaces_and_removes() {
 
 #[test]
 fn an_entry_only_the_keyring_crate_understands_is_left_to_it() {
-    let service = test_service();
+    let service = keyring_service();
     let lean = session();
     let key = SecretKey::new(7, SecretSlot::Password);
     // Where keyring v1 (and other tools) put entries: the default collection,

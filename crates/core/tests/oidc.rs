@@ -6,16 +6,15 @@
 //! provider that is down keeping the stored token.
 
 mod common;
-use common::World;
+use common::{browser_step, profile, ProfileInputExt, World};
 use latchkey_core::clock::Clock;
-use latchkey_core::env::Environment;
 use latchkey_core::flows::RedirectRefused;
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::model::{ProfileSettings, ServerInput};
 use latchkey_core::providers::{LoginInput, LoginOutcome, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::tokens::TokenStatus;
 use latchkey_core::vault::SecretSlot;
-use latchkey_core::{ErrorCode, Latchkey};
+use latchkey_core::ErrorCode;
 use latchkey_sandbox::oidc as sb;
 use std::sync::Arc;
 use time::macros::datetime;
@@ -39,41 +38,15 @@ impl World {
         login: &str,
         settings: ProfileSettings,
     ) -> i64 {
-        self.core
-            .add_profile(&ProfileInput {
-                name: name.into(),
-                server: server.into(),
-                login: login.into(),
-                settings,
-                ..Default::default()
-            })
+        self.add(profile(name, server, login).settings(settings))
             .await
-            .unwrap()
             .id
     }
 
     /// Starts the login and plays the browser up to the provider's redirect.
     async fn authorize(&self, name: &str, deep_link: bool) -> (String, String) {
-        let step = self
-            .core
-            .login(
-                name,
-                LoginInput {
-                    deep_link,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        let LoginStep::Browser {
-            url, redirect_uri, ..
-        } = step
-        else {
-            panic!("{step:?}")
-        };
-        let res = self.browser.get(&url).send().await.unwrap();
-        assert!(res.status().is_redirection(), "{}: {url}", res.status());
-        let location = res.headers()["location"].to_str().unwrap().to_string();
+        let (url, redirect_uri) = self.start_browser_login(name, deep_link).await;
+        let location = self.provider_redirect(&url).await;
         assert!(location.starts_with(&redirect_uri), "{location}");
         (location, redirect_uri)
     }
@@ -215,17 +188,12 @@ async fn the_login_wait_is_a_setting_and_bounds_the_state() {
     ));
 
     // The setting outlives the process: a core opened again waits as long.
-    let env = Environment {
-        data_dir: w.dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let again = Latchkey::open_with(
-        &env,
-        latchkey_core::vault::Vault::memory(),
-        latchkey_core::clock::system(),
-    )
-    .await
-    .unwrap();
+    let again = w
+        .open_on(
+            latchkey_core::vault::Vault::memory(),
+            latchkey_core::clock::system(),
+        )
+        .await;
     assert_eq!(again.redirects().login_wait(), Duration::minutes(2));
 }
 
@@ -342,9 +310,7 @@ impl World {
                     .login("other", LoginInput::default())
                     .await
                     .unwrap();
-                let LoginStep::Browser { url, .. } = step else {
-                    panic!()
-                };
+                let (url, _) = browser_step(step);
                 self.browser
                     .get(&url)
                     .send()
@@ -403,23 +369,12 @@ async fn auth0_sends_the_audience_and_gets_a_refresh_token_with_offline_access()
     w.core
         .update_profile(
             id,
-            &ProfileInput {
-                name: "tenant".into(),
-                server: "auth0".into(),
-                login: "auth0".into(),
-                settings: ProfileSettings {
-                    client_id: Some(sb::AUTH0_CLIENT_ID.into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
+            &profile("tenant", "auth0", "auth0").client_id(sb::AUTH0_CLIENT_ID),
         )
         .await
         .unwrap();
     let step = w.core.login("tenant", LoginInput::default()).await.unwrap();
-    let LoginStep::Browser { url, .. } = step else {
-        panic!()
-    };
+    let (url, _) = browser_step(step);
     let res = w.browser.get(&url).send().await.unwrap();
     assert_eq!(res.status(), 400, "no redirect to an unregistered URI");
     let _ = w.clock.now();
@@ -468,9 +423,7 @@ async fn logout_revokes_at_the_provider_and_offers_its_sign_out_page() {
                 )
                 .await
                 .unwrap();
-            let LoginStep::Browser { url, .. } = step else {
-                panic!()
-            };
+            let (url, _) = browser_step(step);
             let location = browser.get(&url).send().await.unwrap().headers()["location"]
                 .to_str()
                 .unwrap()
@@ -566,15 +519,7 @@ async fn a_device_code_login_works_where_advertised_and_says_what_to_do_where_no
 
     // A provider that does not advertise the flow: what to do instead.
     w.sandbox.oidc().set_device_advertised(false);
-    let fresh = {
-        let env = Environment {
-            data_dir: w.dir.path().to_path_buf(),
-            keyring_service: "unused".into(),
-        };
-        Latchkey::open_with(&env, w.vault.clone(), Arc::new(w.clock.clone()))
-            .await
-            .unwrap()
-    };
+    let fresh = w.reopen().await;
     let err = fresh.login("tv", LoginInput::default()).await.unwrap_err();
     assert_eq!(err.field(), Some("redirect"), "{err}");
     assert!(
@@ -590,13 +535,7 @@ async fn a_device_code_login_works_where_advertised_and_says_what_to_do_where_no
     bad.redirect_uri = Some("http://127.0.0.1:8765/callback".into());
     let err = w
         .core
-        .add_profile(&ProfileInput {
-            name: "bad".into(),
-            server: "idp".into(),
-            login: "oidc".into(),
-            settings: bad,
-            ..Default::default()
-        })
+        .add_profile(&profile("bad", "idp", "oidc").settings(bad))
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("redirect_uri"), "{err}");
@@ -614,20 +553,13 @@ async fn an_auth0_login_for_kontinuous_stores_the_hs256_id_token_kontinuous_take
         })
         .await
         .unwrap();
-    let input = |issuer: Option<String>, secret: &str| ProfileInput {
-        name: "ci".into(),
-        server: "kontinuous".into(),
-        login: "auth0".into(),
-        settings: ProfileSettings {
-            client_id: Some(sb::KONTINUOUS_CLIENT_ID.into()),
-            scopes: vec!["openid".into(), "email".into(), "offline_access".into()],
-            issuer,
-            ..Default::default()
-        },
-        secret: Some(latchkey_core::vault::SecretInput(
-            latchkey_core::vault::Secret::new(secret),
-        )),
-        ..Default::default()
+    let input = |issuer: Option<String>, secret: &str| {
+        let ci = profile("ci", "kontinuous", "auth0").client_id(sb::KONTINUOUS_CLIENT_ID);
+        let mut ci = ci
+            .scopes(&["openid", "email", "offline_access"])
+            .secret(secret);
+        ci.settings.issuer = issuer;
+        ci
     };
     let id = w
         .core

@@ -14,13 +14,13 @@
 //! Needs Node.js and `npm ci` in tests/oidc-provider (`make test-deps`);
 //! nothing here reaches beyond 127.0.0.1.
 
-use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
-use latchkey_core::providers::{LoginInput, LoginOutcome, LoginStep};
+mod common;
+use common::{profile, ProfileInputExt};
+use latchkey_core::model::ServerInput;
+use latchkey_core::providers::LoginOutcome;
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::tokens::TokenStatus;
-use latchkey_core::vault::{SecretKey, SecretSlot, Vault};
-use latchkey_core::Latchkey;
+use latchkey_core::vault::SecretSlot;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -369,55 +369,44 @@ fn query_of(url: &str) -> HashMap<String, String> {
 
 // ---- Latchkey ----
 
+/// The common world on the wall clock (the provider stamps its tokens with
+/// it), with the provider, a browser that keeps its cookies, and profile
+/// `ada` at the provider.
 struct World {
-    _dir: tempfile::TempDir,
+    w: common::World,
     provider: OidcProvider,
-    vault: Vault,
-    core: Latchkey,
     browser: Browser,
     profile_id: i64,
 }
 
+impl std::ops::Deref for World {
+    type Target = common::World;
+    fn deref(&self) -> &common::World {
+        &self.w
+    }
+}
+
 async fn world() -> World {
     let provider = OidcProvider::start();
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let vault = Vault::memory();
-    let core = Latchkey::open_with(&env, vault.clone(), latchkey_core::clock::system())
-        .await
-        .unwrap();
-    core.add_server(&ServerInput {
-        name: "node-oidc".into(),
-        kind: "oidc".into(),
-        url: provider.issuer.clone(),
-        ca_pem: Some(provider.ca_pem.clone()),
-    })
-    .await
-    .unwrap();
-    let profile_id = core
-        .add_profile(&ProfileInput {
-            name: "ada".into(),
-            server: "node-oidc".into(),
-            login: "oidc".into(),
-            settings: ProfileSettings {
-                client_id: Some(CLIENT_ID.into()),
-                scopes: vec!["openid".into(), "email".into(), "offline_access".into()],
-                ..Default::default()
-            },
-            ..Default::default()
+    let w = common::World::now().with_system_clock().build().await;
+    w.core
+        .add_server(&ServerInput {
+            name: "node-oidc".into(),
+            kind: "oidc".into(),
+            url: provider.issuer.clone(),
+            ca_pem: Some(provider.ca_pem.clone()),
         })
         .await
-        .unwrap()
+        .unwrap();
+    let ada = profile("ada", "node-oidc", "oidc").client_id(CLIENT_ID);
+    let profile_id = w
+        .add(ada.scopes(&["openid", "email", "offline_access"]))
+        .await
         .id;
     let browser = Browser::new(&provider.ca_pem);
     World {
-        _dir: dir,
+        w,
         provider,
-        vault,
-        core,
         browser,
         profile_id,
     }
@@ -425,33 +414,13 @@ async fn world() -> World {
 
 impl World {
     async fn secret(&self, slot: SecretSlot) -> Option<String> {
-        self.vault
-            .get(SecretKey::new(self.profile_id, slot))
-            .await
-            .unwrap()
-            .map(|s| s.expose().to_string())
+        self.w.secret(self.profile_id, slot).await
     }
 
     /// Starts the login with the loopback redirect; returns the authorize
     /// URL and the listener's `redirect_uri`.
     async fn start_login(&self) -> (String, String) {
-        let step = self
-            .core
-            .login(
-                "ada",
-                LoginInput {
-                    deep_link: false,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        let LoginStep::Browser {
-            url, redirect_uri, ..
-        } = step
-        else {
-            panic!("{step:?}")
-        };
+        let (url, redirect_uri) = self.start_browser_login("ada", false).await;
         assert!(
             redirect_uri.starts_with("http://127.0.0.1:") && redirect_uri.ends_with("/callback"),
             "{redirect_uri}"

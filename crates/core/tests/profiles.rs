@@ -1,20 +1,24 @@
 //! Servers, tenants and profiles through the core's one entry point, on a real
 //! SQLite file in a temporary folder and an in-memory vault.
 
-use latchkey_core::clock;
-use latchkey_core::env::Environment;
-use latchkey_core::model::{LoginKind, ProfileInput, ProfileSettings, ServerInput};
-use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
-use latchkey_core::{ErrorCode, Latchkey};
+mod common;
+use common::{profile, ProfileInputExt, World};
+use latchkey_core::model::{LoginKind, ProfileInput, ServerInput};
+use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot};
+use latchkey_core::ErrorCode;
 
-async fn open(dir: &tempfile::TempDir, vault: Vault) -> Latchkey {
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    Latchkey::open_with(&env, vault, clock::system())
+/// No server: each test adds its own.
+async fn world() -> World {
+    World::now().with_system_clock().build().await
+}
+
+/// Server `edge`, an Avassa one nobody reaches.
+async fn edge() -> World {
+    World::now()
+        .with_system_clock()
+        .with_server_at("edge", "avassa", "https://x.example")
+        .build()
         .await
-        .unwrap()
 }
 
 fn server(name: &str, kind: &str, url: &str) -> ServerInput {
@@ -28,34 +32,23 @@ fn server(name: &str, kind: &str, url: &str) -> ServerInput {
 
 fn avassa_profile(name: &str, tenant: Option<&str>, password: Option<&str>) -> ProfileInput {
     ProfileInput {
-        name: name.into(),
-        server: "edge".into(),
         tenant: tenant.map(Into::into),
-        login: "avassa-password".into(),
-        settings: ProfileSettings {
-            username: Some("alice".into()),
-            ..Default::default()
-        },
-        label: None,
         secret: password.map(|p| SecretInput(Secret::new(p))),
-        token_expires: None,
+        ..profile(name, "edge", "avassa-password").username("alice")
     }
 }
 
 #[tokio::test]
 async fn servers_and_profiles_survive_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let core = open(&dir, Vault::memory()).await;
-        core.add_server(&server("edge", "avassa", "https://api.edge.example/"))
-            .await
-            .unwrap();
-        core.add_profile(&avassa_profile("edge-alice", Some("acme"), None))
-            .await
-            .unwrap();
-        core.store().close().await;
-    }
-    let core = open(&dir, Vault::memory()).await;
+    let w = World::now()
+        .with_system_clock()
+        .with_server_at("edge", "avassa", "https://api.edge.example/")
+        .build()
+        .await;
+    w.add(avassa_profile("edge-alice", Some("acme"), None))
+        .await;
+    w.core.store().close().await;
+    let core = w.reopen().await;
     let servers = core.servers().await.unwrap();
     assert_eq!(servers.len(), 1);
     assert_eq!(servers[0].server.url, "https://api.edge.example");
@@ -73,8 +66,8 @@ async fn servers_and_profiles_survive_a_reopen() {
 
 #[tokio::test]
 async fn invalid_input_names_its_field_and_stores_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let core = open(&dir, Vault::memory()).await;
+    let w = world().await;
+    let core = &w.core;
     let cases = [
         (
             server("edge", "avassa", "not-a-url"),
@@ -136,16 +129,11 @@ async fn invalid_input_names_its_field_and_stores_nothing() {
 
 #[tokio::test]
 async fn removing_a_server_with_profiles_needs_cascade_and_forgets_their_secrets() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::memory();
-    let core = open(&dir, vault.clone()).await;
-    core.add_server(&server("edge", "avassa", "https://x.example"))
-        .await
-        .unwrap();
-    let p = core
-        .add_profile(&avassa_profile("edge-alice", Some("acme"), Some("pw")))
-        .await
-        .unwrap();
+    let w = edge().await;
+    let (core, vault) = (&w.core, &w.vault);
+    let p = w
+        .add(avassa_profile("edge-alice", Some("acme"), Some("pw")))
+        .await;
     let key = SecretKey::new(p.id, SecretSlot::Password);
     assert_eq!(vault.get(key).await.unwrap().unwrap().expose(), "pw");
 
@@ -169,16 +157,11 @@ async fn removing_a_server_with_profiles_needs_cascade_and_forgets_their_secrets
 
 #[tokio::test]
 async fn removing_a_profile_forgets_its_secrets_and_a_tenant_needs_cascade() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::memory();
-    let core = open(&dir, vault.clone()).await;
-    core.add_server(&server("edge", "avassa", "https://x.example"))
-        .await
-        .unwrap();
-    let p = core
-        .add_profile(&avassa_profile("edge-alice", Some("acme"), Some("pw")))
-        .await
-        .unwrap();
+    let w = edge().await;
+    let (core, vault) = (&w.core, &w.vault);
+    let p = w
+        .add(avassa_profile("edge-alice", Some("acme"), Some("pw")))
+        .await;
     assert_eq!(
         core.remove_tenant("edge", "acme", false)
             .await
@@ -197,14 +180,13 @@ async fn removing_a_profile_forgets_its_secrets_and_a_tenant_needs_cascade() {
 
 #[tokio::test]
 async fn tenants_only_on_servers_that_have_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let core = open(&dir, Vault::memory()).await;
-    core.add_server(&server("q", "quay", "https://quay.example"))
-        .await
-        .unwrap();
-    core.add_server(&server("edge", "avassa", "https://x.example"))
-        .await
-        .unwrap();
+    let w = World::now()
+        .with_system_clock()
+        .with_server_at("q", "quay", "https://quay.example")
+        .with_server_at("edge", "avassa", "https://x.example")
+        .build()
+        .await;
+    let core = &w.core;
     assert_eq!(
         core.add_tenant("q", "acme").await.unwrap_err().field(),
         Some("tenant")
@@ -220,22 +202,13 @@ async fn tenants_only_on_servers_that_have_them() {
 
 #[tokio::test]
 async fn secrets_are_required_or_refused_by_login_kind() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::memory();
-    let core = open(&dir, vault.clone()).await;
-    core.add_server(&server("dci", "dci", "https://api.distributed-ci.io"))
-        .await
-        .unwrap();
-    let mut input = ProfileInput {
-        name: "ci".into(),
-        server: "dci".into(),
-        login: "dci-hmac".into(),
-        settings: ProfileSettings {
-            access_key: Some("remoteci/abc".into()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let w = World::now()
+        .with_system_clock()
+        .with_server_at("dci", "dci", "https://api.distributed-ci.io")
+        .build()
+        .await;
+    let (core, vault) = (&w.core, &w.vault);
+    let mut input = profile("ci", "dci", "dci-hmac").access_key("remoteci/abc");
     let err = core.add_profile(&input).await.unwrap_err();
     assert_eq!(err.field(), Some("secret"));
     assert!(err.to_string().contains("secret key"), "{err}");
@@ -257,27 +230,15 @@ async fn secrets_are_required_or_refused_by_login_kind() {
     core.add_server(&server("gh", "kontinuous", "https://k.example"))
         .await
         .unwrap();
-    let err = core
-        .add_profile(&ProfileInput {
-            name: "k".into(),
-            server: "gh".into(),
-            login: "github-kontinuous".into(),
-            settings: ProfileSettings {
-                client_id: Some("id".into()),
-                ..Default::default()
-            },
-            secret: Some(SecretInput(Secret::new("x"))),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let kontinuous = profile("k", "gh", "github-kontinuous").client_id("id");
+    let err = core.add_profile(&kontinuous.secret("x")).await.unwrap_err();
     assert_eq!(err.field(), Some("secret"));
 }
 
 #[tokio::test]
 async fn settings_round_trip_and_reject_absurd_values() {
-    let dir = tempfile::tempdir().unwrap();
-    let core = open(&dir, Vault::memory()).await;
+    let w = world().await;
+    let core = &w.core;
     let mut s = core.settings().await.unwrap();
     assert!(s.close_to_tray);
     assert_eq!(s.clipboard_clear_seconds, 30);
@@ -294,12 +255,8 @@ async fn settings_round_trip_and_reject_absurd_values() {
 
 #[tokio::test]
 async fn a_refused_edit_keeps_the_stored_secret() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::memory();
-    let core = open(&dir, vault.clone()).await;
-    core.add_server(&server("edge", "avassa", "https://x.example"))
-        .await
-        .unwrap();
+    let w = edge().await;
+    let (core, vault) = (&w.core, &w.vault);
     let a = core
         .add_profile(&avassa_profile("a", None, Some("old")))
         .await
@@ -322,11 +279,12 @@ async fn a_refused_edit_keeps_the_stored_secret() {
 async fn the_whole_list_reads_each_profile_as_reading_it_alone_does() {
     // The list is read as one JSON text (Store::profiles): names, labels and
     // settings that need escaping come back as they went in, by name.
-    let dir = tempfile::tempdir().unwrap();
-    let core = open(&dir, Vault::memory()).await;
-    core.add_server(&server("edge", "avassa", "https://api.edge.example/"))
-        .await
-        .unwrap();
+    let w = World::now()
+        .with_system_clock()
+        .with_server_at("edge", "avassa", "https://api.edge.example/")
+        .build()
+        .await;
+    let core = &w.core;
     for (name, label, username) in [
         ("zeta", None, "plain"),
         (

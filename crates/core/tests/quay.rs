@@ -8,11 +8,11 @@
 //! profile, a downscoped grant warned about, silent re-issue before `exp`).
 
 mod common;
-use common::World;
+use common::{item, profile, refused, ProfileInputExt, World};
 use latchkey_core::inspector::{KeyInput, KeyKind, TokenSource};
 use latchkey_core::jwt::Inspection;
 use latchkey_core::model::{LoginKind, LoginPrompt, ProfileInput, ProfileSettings, ServerInput};
-use latchkey_core::providers::{self, LoginInput, LoginStep};
+use latchkey_core::providers::{self, LoginStep};
 use latchkey_core::renewal::LifecycleEvent;
 use latchkey_core::service::SummaryItem;
 use latchkey_core::tokens::{self, TokenStatus};
@@ -50,29 +50,41 @@ fn registry_settings(user: &str, scope_list: &[&str]) -> ProfileSettings {
     }
 }
 
+/// One helper per Quay login kind: a profile of that kind on server `quay`,
+/// and alice logging in (or being refused) with her password.
 impl World {
-    async fn add(
+    async fn add_quay(
         &self,
         name: &str,
         login: &str,
         settings: ProfileSettings,
         secret: Option<&str>,
     ) -> Result<i64, Error> {
-        self.core
-            .add_profile(&ProfileInput {
-                name: name.into(),
-                server: "quay".into(),
-                login: login.into(),
-                settings,
-                secret: secret.map(|s| SecretInput(Secret::new(s))),
-                ..Default::default()
-            })
-            .await
-            .map(|p| p.id)
+        let mut input = profile(name, "quay", login).settings(settings);
+        input.secret = secret.map(|s| SecretInput(Secret::new(s)));
+        self.core.add_profile(&input).await.map(|p| p.id)
     }
 
     async fn profile(&self, name: &str, login: &str, settings: ProfileSettings) -> i64 {
-        self.add(name, login, settings, None).await.unwrap()
+        self.add_quay(name, login, settings, None).await.unwrap()
+    }
+
+    /// A direct-OAuth profile of alice's for this application and scopes.
+    async fn oauth(&self, name: &str, client_id: &str, scope_list: &[&str]) -> i64 {
+        let settings = oauth_settings(client_id, scope_list);
+        self.profile(name, "quay-direct-oauth", settings).await
+    }
+
+    /// A browser-session profile of `user`'s.
+    async fn session(&self, name: &str, user: &str) -> i64 {
+        let settings = registry_settings(user, &[]);
+        self.profile(name, "quay-session", settings).await
+    }
+
+    /// A registry-token profile of `user`'s for these scopes.
+    async fn registry(&self, name: &str, user: &str, scope_list: &[&str]) -> i64 {
+        let settings = registry_settings(user, scope_list);
+        self.profile(name, "quay-registry", settings).await
     }
 
     async fn login(
@@ -81,17 +93,19 @@ impl World {
         password: Option<&str>,
         remember: bool,
     ) -> Result<LoginStep, Error> {
-        self.core
-            .login(
-                name,
-                LoginInput {
-                    password: password.map(Secret::new),
-                    remember_password: remember,
-                    otp: None,
-                    deep_link: false,
-                },
-            )
-            .await
+        self.password_login(name, password, remember).await
+    }
+
+    /// Alice logs `name` in with her password, not remembered.
+    async fn alice_logs_in(&self, name: &str) -> LoginStep {
+        let step = self.login(name, Some(sb::ALICE_PASSWORD), false).await;
+        step.unwrap()
+    }
+
+    /// Alice's password login of `name`, which the test expects refused.
+    async fn alice_refused(&self, name: &str) -> Error {
+        let step = self.login(name, Some(sb::ALICE_PASSWORD), false).await;
+        step.unwrap_err()
     }
 
     async fn summary(&self, id: i64) -> Vec<SummaryItem> {
@@ -111,24 +125,6 @@ impl World {
     }
 }
 
-fn item<'a>(items: &'a [SummaryItem], name: &str) -> Option<&'a str> {
-    items
-        .iter()
-        .find(|i| i.name == name)
-        .map(|i| i.value.as_str())
-}
-
-fn refused(err: &Error) -> (Option<u16>, Option<&'static str>, &str) {
-    match err {
-        Error::ServerRefused {
-            status,
-            field,
-            message,
-        } => (*status, *field, message.as_str()),
-        other => panic!("expected the server's refusal, got {other:?}"),
-    }
-}
-
 fn expires(step: &LoginStep) -> Option<String> {
     match step {
         LoginStep::Done { expires_at, .. } => expires_at.clone(),
@@ -143,16 +139,9 @@ fn expires(step: &LoginStep) -> Option<String> {
 async fn direct_oauth_reads_the_token_from_the_fragment_and_shows_whose_it_is() {
     let w = world().await;
     let id = w
-        .profile(
-            "alice-oauth",
-            "quay-direct-oauth",
-            oauth_settings(sb::CLIENT_ID, &["repo:read", "user:read"]),
-        )
+        .oauth("alice-oauth", sb::CLIENT_ID, &["repo:read", "user:read"])
         .await;
-    let step = w
-        .login("alice-oauth", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    let step = w.alice_logs_in("alice-oauth").await;
     assert_eq!(
         expires(&step).unwrap(),
         tokens::rfc3339(T0 + Duration::seconds(sb::OAUTH_EXPIRES_IN)),
@@ -181,16 +170,8 @@ async fn direct_oauth_reads_the_token_from_the_fragment_and_shows_whose_it_is() 
     let other = w.sandbox.quay().authorizations_of("alice");
     assert_eq!(other, 1);
     let err = {
-        let reviewer = w
-            .profile(
-                "alice-admin",
-                "quay-direct-oauth",
-                oauth_settings(sb::CLIENT_ID, &["user:admin"]),
-            )
-            .await;
-        w.login("alice-admin", Some(sb::ALICE_PASSWORD), false)
-            .await
-            .unwrap();
+        let reviewer = w.oauth("alice-admin", sb::CLIENT_ID, &["user:admin"]).await;
+        w.alice_logs_in("alice-admin").await;
         // The admin token revokes the first one through the API.
         let admin = w.secret(reviewer, SecretSlot::AccessToken).await.unwrap();
         let client = reqwest::Client::new();
@@ -234,16 +215,8 @@ async fn direct_oauth_reads_the_token_from_the_fragment_and_shows_whose_it_is() 
 #[tokio::test]
 async fn a_token_without_user_scopes_still_says_whose_it_is_through_the_registry() {
     let w = world().await;
-    let id = w
-        .profile(
-            "pull-only",
-            "quay-direct-oauth",
-            oauth_settings(sb::CLIENT_ID, &["repo:read"]),
-        )
-        .await;
-    w.login("pull-only", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    let id = w.oauth("pull-only", sb::CLIENT_ID, &["repo:read"]).await;
+    w.alice_logs_in("pull-only").await;
     let info = w.core.token_info(id).await.unwrap();
     assert_eq!(item(&info, "user"), Some("alice"));
     assert!(item(&info, "note").unwrap().contains("user:read"));
@@ -253,13 +226,7 @@ async fn a_token_without_user_scopes_still_says_whose_it_is_through_the_registry
 async fn every_refusal_of_the_approval_says_what_to_do_and_stores_nothing() {
     let w = world().await;
     // Wrong password: 401.
-    let id = w
-        .profile(
-            "oauth",
-            "quay-direct-oauth",
-            oauth_settings(sb::CLIENT_ID, &["repo:read"]),
-        )
-        .await;
+    let id = w.oauth("oauth", sb::CLIENT_ID, &["repo:read"]).await;
     let err = w.login("oauth", Some("wrong"), false).await.unwrap_err();
     let (status, field, message) = refused(&err);
     assert_eq!((status, field), (Some(401), Some("password")));
@@ -274,16 +241,9 @@ async fn every_refusal_of_the_approval_says_what_to_do_and_stores_nothing() {
 
     // A client id off DIRECT_OAUTH_CLIENTID_WHITELIST: Quay's CSRF 403.
     let unlisted = w
-        .profile(
-            "unlisted",
-            "quay-direct-oauth",
-            oauth_settings(sb::UNLISTED_CLIENT_ID, &["repo:read"]),
-        )
+        .oauth("unlisted", sb::UNLISTED_CLIENT_ID, &["repo:read"])
         .await;
-    let err = w
-        .login("unlisted", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("unlisted").await;
     let (status, field, message) = refused(&err);
     assert_eq!((status, field), (Some(403), Some("client_id")));
     assert!(
@@ -295,22 +255,13 @@ async fn every_refusal_of_the_approval_says_what_to_do_and_stores_nothing() {
     w.sandbox
         .quay()
         .set_whitelist(&[sb::CLIENT_ID, sb::UNLISTED_CLIENT_ID, sb::GLOBEX_CLIENT_ID]);
-    w.login("unlisted", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    w.alice_logs_in("unlisted").await;
 
     // An application of an organization alice does not administer.
     let globex = w
-        .profile(
-            "globex",
-            "quay-direct-oauth",
-            oauth_settings(sb::GLOBEX_CLIENT_ID, &["repo:read"]),
-        )
+        .oauth("globex", sb::GLOBEX_CLIENT_ID, &["repo:read"])
         .await;
-    let err = w
-        .login("globex", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("globex").await;
     let (_, field, message) = refused(&err);
     assert_eq!(field, Some("client_id"));
     assert!(message.contains("unauthorized_client"), "{message}");
@@ -320,19 +271,12 @@ async fn every_refusal_of_the_approval_says_what_to_do_and_stores_nothing() {
     );
     assert!(w.holds_no_token(globex).await);
     // An unknown client id says the same.
-    w.profile(
-        "nobody",
-        "quay-direct-oauth",
-        oauth_settings("NOSUCHCLIENT00000000", &["repo:read"]),
-    )
-    .await;
+    w.oauth("nobody", "NOSUCHCLIENT00000000", &["repo:read"])
+        .await;
     w.sandbox
         .quay()
         .set_whitelist(&[sb::CLIENT_ID, "NOSUCHCLIENT00000000"]);
-    let err = w
-        .login("nobody", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("nobody").await;
     assert_eq!(err.field(), Some("client_id"));
 }
 
@@ -349,9 +293,7 @@ async fn the_redirect_uri_is_the_registered_one_or_quay_refuses_it_with_what_to_
             },
         )
         .await;
-    w.login("registered", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    w.alice_logs_in("registered").await;
     assert!(w
         .secret(registered, SecretSlot::AccessToken)
         .await
@@ -367,10 +309,7 @@ async fn the_redirect_uri_is_the_registered_one_or_quay_refuses_it_with_what_to_
             },
         )
         .await;
-    let err = w
-        .login("other-port", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("other-port").await;
     let (status, field, message) = refused(&err);
     assert_eq!((status, field), (Some(400), Some("redirect_uri")));
     assert!(
@@ -385,7 +324,7 @@ async fn unknown_scopes_are_caught_before_sending_and_the_servers_own_refusal_is
     let w = world().await;
     // At the profile's creation.
     let err = w
-        .add(
+        .add_quay(
             "typo",
             "quay-direct-oauth",
             oauth_settings(sb::CLIENT_ID, &["repo:read", "repo:raed"]),
@@ -412,13 +351,7 @@ async fn unknown_scopes_are_caught_before_sending_and_the_servers_own_refusal_is
 
     // A profile stored before the check (or imported) is caught at login,
     // before anything reaches Quay.
-    let id = w
-        .profile(
-            "stale",
-            "quay-direct-oauth",
-            oauth_settings(sb::CLIENT_ID, &["repo:read"]),
-        )
-        .await;
+    let id = w.oauth("stale", sb::CLIENT_ID, &["repo:read"]).await;
     let p = w.core.profile_named("stale").await.unwrap();
     w.core
         .store()
@@ -433,10 +366,7 @@ async fn unknown_scopes_are_caught_before_sending_and_the_servers_own_refusal_is
         )
         .await
         .unwrap();
-    let err = w
-        .login("stale", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("stale").await;
     assert_eq!(
         (err.code(), err.field()),
         (ErrorCode::Invalid, Some("scopes"))
@@ -446,16 +376,9 @@ async fn unknown_scopes_are_caught_before_sending_and_the_servers_own_refusal_is
     // An older Quay that lacks a scope answers invalid_scope itself.
     w.sandbox.quay().forget_scope("super:user");
     let old = w
-        .profile(
-            "super",
-            "quay-direct-oauth",
-            oauth_settings(sb::CLIENT_ID, &["repo:read", "super:user"]),
-        )
+        .oauth("super", sb::CLIENT_ID, &["repo:read", "super:user"])
         .await;
-    let err = w
-        .login("super", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("super").await;
     let (_, field, message) = refused(&err);
     assert_eq!(field, Some("scopes"));
     assert!(
@@ -468,19 +391,10 @@ async fn unknown_scopes_are_caught_before_sending_and_the_servers_own_refusal_is
 #[tokio::test]
 async fn a_code_instead_of_a_token_and_a_forged_state_are_refused_and_nothing_is_stored() {
     let w = world().await;
-    let id = w
-        .profile(
-            "oauth",
-            "quay-direct-oauth",
-            oauth_settings(sb::CLIENT_ID, &["repo:read"]),
-        )
-        .await;
+    let id = w.oauth("oauth", sb::CLIENT_ID, &["repo:read"]).await;
     // As if response_type=token had not reached Quay: the code flow.
     w.sandbox.quay().ignore_response_type(true);
-    let err = w
-        .login("oauth", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("oauth").await;
     let (_, _, message) = refused(&err);
     assert!(
         message.contains("authorization code") && message.contains("response_type=token"),
@@ -491,17 +405,12 @@ async fn a_code_instead_of_a_token_and_a_forged_state_are_refused_and_nothing_is
 
     // A state other than the one sent: not this login's answer.
     w.sandbox.quay().tamper_state(true);
-    let err = w
-        .login("oauth", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("oauth").await;
     let (_, _, message) = refused(&err);
     assert!(message.contains("another state"), "{message}");
     assert!(w.holds_no_token(id).await);
     w.sandbox.quay().tamper_state(false);
-    w.login("oauth", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    w.alice_logs_in("oauth").await;
     assert!(w.secret(id, SecretSlot::AccessToken).await.is_some());
 }
 
@@ -509,25 +418,11 @@ async fn a_code_instead_of_a_token_and_a_forged_state_are_refused_and_nothing_is
 async fn logout_revokes_a_token_with_user_admin_and_only_forgets_one_without() {
     let w = world().await;
     let admin = w
-        .profile(
-            "admin",
-            "quay-direct-oauth",
-            oauth_settings(sb::CLIENT_ID, &["repo:read", "user:admin"]),
-        )
+        .oauth("admin", sb::CLIENT_ID, &["repo:read", "user:admin"])
         .await;
-    let plain = w
-        .profile(
-            "plain",
-            "quay-direct-oauth",
-            oauth_settings(sb::CLIENT_ID, &["repo:read"]),
-        )
-        .await;
-    w.login("admin", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
-    w.login("plain", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    let plain = w.oauth("plain", sb::CLIENT_ID, &["repo:read"]).await;
+    w.alice_logs_in("admin").await;
+    w.alice_logs_in("plain").await;
     // Another token with exactly the same scopes (made in Quay's UI, say):
     // only the registry's login check can tell which one is Latchkey's.
     let twin = w
@@ -562,20 +457,8 @@ async fn logout_revokes_a_token_with_user_admin_and_only_forgets_one_without() {
 #[tokio::test]
 async fn a_session_keeps_its_cookie_jar_and_rotated_csrf_token_in_the_keyring_only() {
     let w = world().await;
-    let id = w
-        .profile(
-            "web",
-            "quay-session",
-            ProfileSettings {
-                username: Some("alice".into()),
-                ..Default::default()
-            },
-        )
-        .await;
-    let step = w
-        .login("web", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    let id = w.session("web", "alice").await;
+    let step = w.alice_logs_in("web").await;
     assert_eq!(
         expires(&step).unwrap(),
         tokens::rfc3339(T0 + sb::SESSION_TIMEOUT),
@@ -666,13 +549,9 @@ async fn a_session_keeps_its_cookie_jar_and_rotated_csrf_token_in_the_keyring_on
 #[tokio::test]
 async fn sign_in_refusals_name_the_field_and_a_throttle_says_how_long_to_wait() {
     let w = world().await;
-    let user = |name: &str| ProfileSettings {
-        username: Some(name.into()),
-        ..Default::default()
-    };
-    let alice = w.profile("alice", "quay-session", user("alice")).await;
-    w.profile("bob", "quay-session", user("bob")).await;
-    w.profile("dave", "quay-session", user("dave")).await;
+    let alice = w.session("alice", "alice").await;
+    w.session("bob", "bob").await;
+    w.session("dave", "dave").await;
 
     let err = w.login("alice", Some("wrong"), false).await.unwrap_err();
     let (status, field, message) = refused(&err);
@@ -701,43 +580,29 @@ async fn sign_in_refusals_name_the_field_and_a_throttle_says_how_long_to_wait() 
     for _ in 0..2 {
         w.login("alice", Some("wrong"), false).await.unwrap_err();
     }
-    let err = w
-        .login("alice", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("alice").await;
     let (status, _, message) = refused(&err);
     assert_eq!(status, Some(429));
     assert!(message.contains("wait 60 s"), "{message}");
     assert!(message.contains("Too many login attempts"), "{message}");
     w.clock.advance(Duration::seconds(61));
-    w.login("alice", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    w.alice_logs_in("alice").await;
 
     // A Quay without password sign-in.
     w.sandbox.quay().set_direct_login(false);
-    let err = w
-        .login("alice", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("alice").await;
     assert!(err.to_string().contains("FEATURE_DIRECT_LOGIN"), "{err}");
 }
 
 #[tokio::test]
 async fn logging_a_session_out_signs_the_user_out_everywhere_and_says_so() {
     let w = world().await;
-    let settings = ProfileSettings {
-        username: Some("alice".into()),
-        ..Default::default()
-    };
-    let here = w.profile("here", "quay-session", settings.clone()).await;
-    let elsewhere = w.profile("elsewhere", "quay-session", settings).await;
+    let here = w.session("here", "alice").await;
+    let elsewhere = w.session("elsewhere", "alice").await;
     w.login("here", Some(sb::ALICE_PASSWORD), true)
         .await
         .unwrap();
-    w.login("elsewhere", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    w.alice_logs_in("elsewhere").await;
     assert_eq!(w.sandbox.quay().signins(), 2);
     let warning = providers::registry::spec(LoginKind::QuaySession)
         .logout_warning
@@ -794,10 +659,7 @@ async fn a_registry_token_lives_until_its_exp_and_warns_when_quay_grants_less_th
         ],
         "a scope's actions stay with it"
     );
-    let step = w
-        .login("registry", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    let step = w.alice_logs_in("registry").await;
     assert_eq!(
         expires(&step).unwrap(),
         tokens::rfc3339(T0 + Duration::hours(1)),
@@ -892,9 +754,7 @@ async fn a_service_the_registry_does_not_accept_is_explained() {
         )
         .await;
     // Quay issues it (aud is whatever was asked), the registry refuses it.
-    w.login("wrong-service", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    w.alice_logs_in("wrong-service").await;
     let err = w.core.token_info(id).await.unwrap_err();
     let (_, field, message) = refused(&err);
     assert_eq!(field, Some("service"));
@@ -910,7 +770,7 @@ async fn robots_app_tokens_and_a_direct_oauth_profiles_token_log_in_to_the_regis
     let w = world().await;
     // A robot, its token kept as the profile's secret.
     let robot = w
-        .add(
+        .add_quay(
             "robot",
             "quay-registry",
             registry_settings(sb::ROBOT, &["acme/web:pull,push"]),
@@ -934,23 +794,13 @@ async fn robots_app_tokens_and_a_direct_oauth_profiles_token_log_in_to_the_regis
     );
 
     // An app-specific token.
-    let app = w
-        .profile(
-            "app",
-            "quay-registry",
-            registry_settings("$app", &["acme/web:pull"]),
-        )
-        .await;
+    let app = w.registry("app", "$app", &["acme/web:pull"]).await;
     w.login("app", Some(sb::APP_TOKEN), false).await.unwrap();
     assert_eq!(item(&w.summary(app).await, "sub"), Some("alice"));
 
     // $oauthtoken with the token of a direct-OAuth profile.
-    w.profile(
-        "alice-oauth",
-        "quay-direct-oauth",
-        oauth_settings(sb::CLIENT_ID, &["repo:read", "user:read"]),
-    )
-    .await;
+    w.oauth("alice-oauth", sb::CLIENT_ID, &["repo:read", "user:read"])
+        .await;
     let borrowing = w
         .profile(
             "borrowing",
@@ -967,9 +817,7 @@ async fn robots_app_tokens_and_a_direct_oauth_profiles_token_log_in_to_the_regis
         err.to_string().contains("'borrowing' presents its token"),
         "{err}"
     );
-    w.login("alice-oauth", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    w.alice_logs_in("alice-oauth").await;
     w.login("borrowing", None, true).await.unwrap();
     let summary = w.summary(borrowing).await;
     assert_eq!(item(&summary, "sub"), Some("alice"));
@@ -986,7 +834,7 @@ async fn robots_app_tokens_and_a_direct_oauth_profiles_token_log_in_to_the_regis
 
     // What the settings refuse.
     let err = w
-        .add(
+        .add_quay(
             "mismatch",
             "quay-registry",
             ProfileSettings {
@@ -999,15 +847,7 @@ async fn robots_app_tokens_and_a_direct_oauth_profiles_token_log_in_to_the_regis
         .unwrap_err();
     assert_eq!(err.field(), Some("username"));
     assert!(err.to_string().contains("$oauthtoken"), "{err}");
-    w.profile(
-        "web",
-        "quay-session",
-        ProfileSettings {
-            username: Some("alice".into()),
-            ..Default::default()
-        },
-    )
-    .await;
+    w.session("web", "alice").await;
     w.profile(
         "from-session",
         "quay-registry",
@@ -1024,26 +864,9 @@ async fn robots_app_tokens_and_a_direct_oauth_profiles_token_log_in_to_the_regis
 #[tokio::test]
 async fn the_renewer_reissues_a_registry_token_before_exp_without_the_user() {
     let w = world().await;
-    let remembered = w
-        .profile(
-            "remembered",
-            "quay-registry",
-            registry_settings("alice", &["acme/web:pull"]),
-        )
-        .await;
-    let forgetful = w
-        .profile(
-            "forgetful",
-            "quay-registry",
-            registry_settings("alice", &["acme/web:pull"]),
-        )
-        .await;
-    w.profile(
-        "alice-oauth",
-        "quay-direct-oauth",
-        oauth_settings(sb::CLIENT_ID, &["repo:read"]),
-    )
-    .await;
+    let remembered = w.registry("remembered", "alice", &["acme/web:pull"]).await;
+    let forgetful = w.registry("forgetful", "alice", &["acme/web:pull"]).await;
+    w.oauth("alice-oauth", sb::CLIENT_ID, &["repo:read"]).await;
     let borrowing = w
         .profile(
             "borrowing",
@@ -1057,12 +880,8 @@ async fn the_renewer_reissues_a_registry_token_before_exp_without_the_user() {
     w.login("remembered", Some(sb::ALICE_PASSWORD), true)
         .await
         .unwrap();
-    w.login("forgetful", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
-    w.login("alice-oauth", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap();
+    w.alice_logs_in("forgetful").await;
+    w.alice_logs_in("alice-oauth").await;
     w.login("borrowing", None, false).await.unwrap();
     assert_eq!(w.sandbox.quay().registry_tokens(), 3);
     let first = w.secret(remembered, SecretSlot::AccessToken).await.unwrap();
@@ -1124,7 +943,7 @@ async fn registry_refusals_name_the_field_to_fix() {
     let w = world().await;
     // A scope Quay could not decode is refused when the profile is made.
     let err = w
-        .add(
+        .add_quay(
             "bad-scope",
             "quay-registry",
             registry_settings("alice", &["acme/web"]),
@@ -1148,13 +967,8 @@ async fn registry_refusals_name_the_field_to_fix() {
         ("frozen", "frozen/old:pull", 405, "has been disabled"),
         ("charts", "acme/charts:pull", 405, "not container images"),
     ] {
-        let id = w
-            .profile(name, "quay-registry", registry_settings("alice", &[scope]))
-            .await;
-        let err = w
-            .login(name, Some(sb::ALICE_PASSWORD), false)
-            .await
-            .unwrap_err();
+        let id = w.registry(name, "alice", &[scope]).await;
+        let err = w.alice_refused(name).await;
         let (s, field, message) = refused(&err);
         assert_eq!((s, field), (Some(status), Some("scopes")), "{message}");
         assert!(message.contains(words), "{message}");
@@ -1162,26 +976,13 @@ async fn registry_refusals_name_the_field_to_fix() {
     }
 
     // Read-only mode refuses pushes.
-    w.profile(
-        "pusher",
-        "quay-registry",
-        registry_settings("alice", &["acme/web:push"]),
-    )
-    .await;
+    w.registry("pusher", "alice", &["acme/web:push"]).await;
     w.sandbox.quay().set_read_only(true);
-    let err = w
-        .login("pusher", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("pusher").await;
     assert!(err.to_string().contains("read-only"), "{err}");
 
     // Wrong passwords, then the throttle.
-    w.profile(
-        "alice",
-        "quay-registry",
-        registry_settings("alice", &["acme/web:pull"]),
-    )
-    .await;
+    w.registry("alice", "alice", &["acme/web:pull"]).await;
     let err = w.login("alice", Some("wrong"), false).await.unwrap_err();
     let (status, field, message) = refused(&err);
     assert_eq!((status, field), (Some(401), Some("password")));
@@ -1191,19 +992,11 @@ async fn registry_refusals_name_the_field_to_fix() {
     );
     w.login("alice", Some("wrong"), false).await.unwrap_err();
     w.login("alice", Some("wrong"), false).await.unwrap_err();
-    let err = w
-        .login("alice", Some(sb::ALICE_PASSWORD), false)
-        .await
-        .unwrap_err();
+    let err = w.alice_refused("alice").await;
     assert!(err.to_string().contains("wait 60 s"), "{err}");
 
     // A disabled user is told so.
-    w.profile(
-        "dave",
-        "quay-registry",
-        registry_settings("dave", &["acme/web:pull"]),
-    )
-    .await;
+    w.registry("dave", "dave", &["acme/web:pull"]).await;
     let err = w
         .login("dave", Some(sb::DAVE_PASSWORD), false)
         .await

@@ -5,13 +5,13 @@
 //! per deadline. The renewer stands in for a server; the store, vault and
 //! scheduler are the real ones.
 
+mod common;
+use common::{profile, ProfileInputExt, World};
 use latchkey_core::clock::{Clock, ManualClock};
-use latchkey_core::env::Environment;
-use latchkey_core::model::{LoginKind, ProfileInput, ProfileSettings, ServerInput};
+use latchkey_core::model::LoginKind;
 use latchkey_core::renewal::{BoxFuture, LifecycleEvent, RenewContext, RenewError, Renewer};
 use latchkey_core::tokens::{IssuedToken, TokenKind, TokenStatus};
-use latchkey_core::vault::{Secret, SecretInput, SecretKey, SecretSlot, Vault};
-use latchkey_core::Latchkey;
+use latchkey_core::vault::{Secret, SecretKey, SecretSlot};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -61,88 +61,39 @@ impl Renewer for Server {
     }
 }
 
-struct World {
-    _dir: tempfile::TempDir,
-    env: Environment,
-    vault: Vault,
-    clock: ManualClock,
-    core: Latchkey,
+/// The world of [`world`], with the server that renews its tokens.
+struct Scheduled {
+    w: World,
     server: Arc<Server>,
 }
 
-async fn open(
-    env: &Environment,
-    vault: &Vault,
-    clock: &ManualClock,
-    server: &Arc<Server>,
-) -> Latchkey {
-    let mut core = Latchkey::open_with(env, vault.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    core.set_renewer(LoginKind::AvassaPassword, server.clone());
-    core
+impl std::ops::Deref for Scheduled {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.w
+    }
 }
 
 /// An Avassa-style profile (renews at 75 %) logged in at T0 for PERIOD, and
 /// `manual` non-renewable manual tokens expiring at T0 + 1 d.
-async fn world(server: Server, manual: usize) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let vault = Vault::memory();
-    let clock = ManualClock::new(T0);
+async fn world(server: Server, manual: usize) -> Scheduled {
     let server = Arc::new(server);
-    let core = open(&env, &vault, &clock, &server).await;
-    core.add_server(&ServerInput {
-        name: "edge".into(),
-        kind: "avassa".into(),
-        url: "https://edge.example".into(),
-        ca_pem: None,
-    })
-    .await
-    .unwrap();
-    let p = core
-        .add_profile(&ProfileInput {
-            name: "edge-alice".into(),
-            server: "edge".into(),
-            tenant: Some("acme".into()),
-            login: "avassa-password".into(),
-            settings: ProfileSettings {
-                username: Some("alice".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let mut first = IssuedToken::from_token(TokenKind::Access, Secret::new("tok-0"), T0, None);
-    first.expires_at = Some(T0 + PERIOD);
-    core.record_issued(&p, first, "issued", None).await.unwrap();
+    let w = World::at(T0)
+        .with_server_at("edge", "avassa", "https://edge.example")
+        .with_renewer(LoginKind::AvassaPassword, server.clone())
+        .build()
+        .await;
+    let alice = profile("edge-alice", "edge", "avassa-password");
+    let p = w.add(alice.tenant("acme").username("alice")).await;
+    w.issue(&p, "tok-0", T0, PERIOD).await;
     for i in 0..manual {
-        core.add_profile(&ProfileInput {
-            name: format!("manual-{i}"),
-            server: "edge".into(),
-            login: "manual-token".into(),
-            secret: Some(SecretInput(Secret::new(format!("m-{i}")))),
-            token_expires: Some("1d".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        let pasted = profile(&format!("manual-{i}"), "edge", "manual-token");
+        w.add(pasted.secret(&format!("m-{i}")).expires("1d")).await;
     }
-    World {
-        _dir: dir,
-        env,
-        vault,
-        clock,
-        core,
-        server,
-    }
+    Scheduled { w, server }
 }
 
-async fn token_of(w: &World, name: &str) -> String {
+async fn token_of(w: &Scheduled, name: &str) -> String {
     w.core
         .valid_token(name)
         .await
@@ -272,10 +223,7 @@ async fn a_token_found_valid_that_expires_before_it_is_read_is_renewed_not_refus
         first: Mutex::new(Some(T0 + Duration::hours(2))),
         then: w.clock.clone(),
     });
-    let mut core = Latchkey::open_with(&w.env, w.vault.clone(), clock)
-        .await
-        .unwrap();
-    core.set_renewer(LoginKind::AvassaPassword, w.server.clone());
+    let core = w.open_on(w.vault.clone(), clock).await;
     let (_, token) = core.token("edge-alice").await.unwrap();
     assert_eq!(token.expose(), "tok-1", "renewed, then handed out");
     assert_eq!(w.server.calls.load(Ordering::SeqCst), 1, "one renewal");
@@ -460,7 +408,7 @@ async fn overdue_renewals_run_on_start() {
     w.core.store().close().await;
     // The app was off past the renewal deadline (but before expiry).
     w.clock.set(T0 + Duration::hours(3) + Duration::minutes(30));
-    let core = open(&w.env, &w.vault, &w.clock, &w.server).await;
+    let core = w.reopen().await;
     assert_eq!(
         core.next_deadline().await.unwrap(),
         Some(w.clock.now()),

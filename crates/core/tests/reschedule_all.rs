@@ -3,14 +3,12 @@
 //! `reschedule` does profile by profile, for every kind of state a profile can
 //! be in, and when the reminder thresholds change.
 
-use latchkey_core::clock::ManualClock;
-use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
+mod common;
+use common::{profile, ProfileInputExt, World};
 use latchkey_core::tokens::{IssuedToken, RenewalState, TokenKind};
-use latchkey_core::vault::{Secret, SecretInput, Vault};
+use latchkey_core::vault::Secret;
 use latchkey_core::Latchkey;
 use std::collections::HashMap;
-use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -52,44 +50,19 @@ async fn all_at_once(core: &Latchkey) -> Deadlines {
 
 #[tokio::test]
 async fn all_at_once_decides_as_one_by_one_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let clock = ManualClock::new(T0);
-    let core = Latchkey::open_with(&env, Vault::memory(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    for (name, kind) in [("edge", "avassa"), ("sso", "oidc")] {
-        core.add_server(&ServerInput {
-            name: name.into(),
-            kind: kind.into(),
-            url: format!("https://{name}.example"),
-            ca_pem: None,
-        })
-        .await
-        .unwrap();
-    }
-    core.add_tenant("edge", "acme").await.unwrap();
+    let w = World::at(T0)
+        .with_server_at("edge", "avassa", "https://edge.example")
+        .with_server_at("sso", "oidc", "https://sso.example")
+        .with_tenant("edge", "acme")
+        .build()
+        .await;
+    let core = &w.core;
 
     for i in 0..30i64 {
         // Renewable, with a token due at different times; some failing and
         // retrying, some given up, some refused.
-        let p = core
-            .add_profile(&ProfileInput {
-                name: format!("ops-{i}"),
-                server: "edge".into(),
-                tenant: Some("acme".into()),
-                login: "avassa-password".into(),
-                settings: ProfileSettings {
-                    username: Some("bob".into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let ops = profile(&format!("ops-{i}"), "edge", "avassa-password");
+        let p = w.add(ops.tenant("acme").username("bob")).await;
         let issued = T0 - Duration::minutes(7 * i);
         let mut t = IssuedToken::from_token(TokenKind::Access, Secret::new("t"), issued, None);
         t.expires_at = Some(issued + Duration::hours(4));
@@ -121,35 +94,18 @@ async fn all_at_once_decides_as_one_by_one_does() {
         core.store().put_renewal(p.id, &state).await.unwrap();
 
         // Pasted tokens: reminders only, some already said.
-        core.add_profile(&ProfileInput {
-            name: format!("ci-{i}"),
-            server: "sso".into(),
-            login: "manual-token".into(),
-            secret: Some(SecretInput(Secret::new("m"))),
-            token_expires: Some(format!("{}m", 20 + 37 * i)),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        let ci = profile(&format!("ci-{i}"), "sso", "manual-token");
+        w.add(ci.secret("m").expires(&format!("{}m", 20 + 37 * i)))
+            .await;
         // Never logged in.
-        core.add_profile(&ProfileInput {
-            name: format!("dev-{i}"),
-            server: "sso".into(),
-            login: "oidc".into(),
-            settings: ProfileSettings {
-                client_id: Some("cli".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        w.add(profile(&format!("dev-{i}"), "sso", "oidc").client_id("cli"))
+            .await;
     }
-    clock.advance(Duration::minutes(45));
+    w.clock.advance(Duration::minutes(45));
 
-    let expected = one_by_one(&core).await;
+    let expected = one_by_one(core).await;
     assert!(expected.values().filter(|at| at.is_some()).count() >= 50);
-    assert_eq!(all_at_once(&core).await, expected);
+    assert_eq!(all_at_once(core).await, expected);
 
     // New thresholds: set_settings reschedules everything.
     let mut settings = core.settings().await.unwrap();
@@ -157,5 +113,5 @@ async fn all_at_once_decides_as_one_by_one_does() {
     core.set_settings(&settings).await.unwrap();
     let after = core.store().all_next_at().await.unwrap();
     assert_ne!(after, expected, "the thresholds moved some deadlines");
-    assert_eq!(one_by_one(&core).await, after);
+    assert_eq!(one_by_one(core).await, after);
 }

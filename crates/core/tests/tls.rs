@@ -4,13 +4,12 @@
 //! CA that is not PEM is refused on `ca_pem`, and a certificate for another
 //! host is refused by name.
 
-use latchkey_core::clock::ManualClock;
-use latchkey_core::env::Environment;
-use latchkey_core::model::{ProfileInput, ProfileSettings, ServerInput};
-use latchkey_core::providers::{LoginInput, LoginStep};
+mod common;
+use common::{profile, ProfileInputExt};
+use latchkey_core::model::ServerInput;
+use latchkey_core::providers::LoginStep;
 use latchkey_core::tokens::TokenStatus;
-use latchkey_core::vault::{Secret, SecretKey, SecretSlot, Vault};
-use latchkey_core::{Error, ErrorCode, Latchkey};
+use latchkey_core::{Error, ErrorCode};
 use latchkey_sandbox::avassa::ALICE_PASSWORD;
 use latchkey_sandbox::tls::TlsSandbox;
 use std::sync::Arc;
@@ -26,11 +25,17 @@ const NOT_BASE64: &str =
 const NOT_A_CERTIFICATE: &str =
     "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
 
+/// The common world, with the sandbox served over HTTPS beside it.
 struct World {
-    _dir: tempfile::TempDir,
-    vault: Vault,
-    core: Latchkey,
+    w: common::World,
     tls: TlsSandbox,
+}
+
+impl std::ops::Deref for World {
+    type Target = common::World;
+    fn deref(&self) -> &common::World {
+        &self.w
+    }
 }
 
 async fn world() -> World {
@@ -42,23 +47,9 @@ where
     F: FnOnce(latchkey_core::clock::SharedClock) -> Fut,
     Fut: std::future::Future<Output = std::io::Result<TlsSandbox>>,
 {
-    let clock = ManualClock::new(T0);
-    let tls = start(Arc::new(clock.clone())).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let env = Environment {
-        data_dir: dir.path().to_path_buf(),
-        keyring_service: "unused".into(),
-    };
-    let vault = Vault::memory();
-    let core = Latchkey::open_with(&env, vault.clone(), Arc::new(clock))
-        .await
-        .unwrap();
-    World {
-        _dir: dir,
-        vault,
-        core,
-        tls,
-    }
+    let w = common::World::at(T0).build().await;
+    let tls = start(Arc::new(w.clock.clone())).await.unwrap();
+    World { w, tls }
 }
 
 impl World {
@@ -81,43 +72,12 @@ impl World {
     }
 
     async fn alice(&self, name: &str, server: &str) -> i64 {
-        self.core
-            .add_profile(&ProfileInput {
-                name: name.into(),
-                server: server.into(),
-                tenant: Some("acme".into()),
-                login: "avassa-password".into(),
-                settings: ProfileSettings {
-                    username: Some("alice".into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .id
+        let alice = profile(name, server, "avassa-password");
+        self.add(alice.tenant("acme").username("alice")).await.id
     }
 
     async fn login(&self, name: &str) -> Result<LoginStep, Error> {
-        self.core
-            .login(
-                name,
-                LoginInput {
-                    password: Some(Secret::new(ALICE_PASSWORD)),
-                    remember_password: false,
-                    otp: None,
-                    deep_link: false,
-                },
-            )
-            .await
-    }
-
-    async fn token(&self, id: i64) -> Option<String> {
-        self.vault
-            .get(SecretKey::new(id, SecretSlot::AccessToken))
-            .await
-            .unwrap()
-            .map(|s| s.expose().to_string())
+        self.password_login(name, Some(ALICE_PASSWORD), false).await
     }
 }
 
