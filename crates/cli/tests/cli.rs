@@ -4,7 +4,6 @@
 mod common;
 
 use common::{keyring_session, stderr, Home};
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 #[test]
@@ -638,16 +637,12 @@ fn sign_prints_headers_a_curl_line_that_the_server_accepts_and_checks_the_key() 
     }
     /// Runs a printed curl line as a shell would, with its status appended.
     fn run_curl(line: &str, stdin: &[u8]) -> (String, String) {
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(format!("{} -sS -w '\\n%{{http_code}}'", line.trim_end()))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = common::feed(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("{} -sS -w '\\n%{{http_code}}'", line.trim_end())),
+            stdin,
+        );
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let (body, status) = text.rsplit_once('\n').unwrap();
         (status.to_string(), body.to_string())

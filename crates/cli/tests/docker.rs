@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{feed, keyring_session, stderr, stdout, Home, LATCHKEY};
+use common::{feed, stderr, stdout, Home, Served, LATCHKEY};
 use latchkey_sandbox::quay;
 use std::process::Command;
 
@@ -29,38 +29,31 @@ fn answer(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("one JSON document on stdout")
 }
 
-/// A sandbox with a Quay server and its robot as a quay-registry profile.
-struct Registry {
-    // Dropped before the runtime it runs on, which must outlive it.
-    sandbox: latchkey_sandbox::Sandbox,
-    _rt: tokio::runtime::Runtime,
-    home: Home,
-    /// `127.0.0.1:PORT`, the registry's host as Docker names it.
-    host: String,
+/// A sandbox with a Quay server (`quay`).
+fn registry() -> Served {
+    let r = Served::new();
+    r.add_server("quay", "quay");
+    r
 }
 
-impl Registry {
-    fn new() -> Self {
-        keyring_session();
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let sandbox = rt.block_on(latchkey_sandbox::Sandbox::start(0)).unwrap();
-        let home = Home::new();
-        let host = sandbox.addr().to_string();
-        home.ok(&[
-            "server",
+/// What the Docker tests do with a [`registry`].
+impl Served {
+    /// `latchkey profile add NAME --login manual-token --registry REGISTRY`
+    /// on server `quay`, the token pasted on stdin.
+    fn add_pasted(&self, name: &str, registry: &str, token: &str) -> std::process::Output {
+        let args = [
+            "profile",
             "add",
+            name,
+            "--server",
             "quay",
-            "--kind",
-            "quay",
-            "--url",
-            &sandbox.url_of("quay"),
-        ]);
-        Self {
-            _rt: rt,
-            sandbox,
-            home,
-            host,
-        }
+            "--login",
+            "manual-token",
+            "--secret-stdin",
+            "--registry",
+            registry,
+        ];
+        self.home.run_with_stdin(&args, Some(token))
     }
 
     fn add_robot(&self) {
@@ -120,7 +113,7 @@ impl Registry {
 
 #[test]
 fn get_answers_as_docker_reads_it_and_an_unknown_registry_is_not_found() {
-    let r = Registry::new();
+    let r = registry();
     r.add_robot();
     // docker/cli: strings.NewReader(serverURL), no newline.
     let out = helper(&r.home, "get", &r.host);
@@ -182,7 +175,7 @@ fn get_answers_as_docker_reads_it_and_an_unknown_registry_is_not_found() {
 
 #[test]
 fn each_kind_of_profile_answers_with_its_own_name_and_a_valid_token() {
-    let r = Registry::new();
+    let r = registry();
     // Direct OAuth: its token as $oauthtoken.
     r.home.ok(&[
         "profile",
@@ -247,21 +240,7 @@ fn each_kind_of_profile_answers_with_its_own_name_and_a_valid_token() {
 
     // Any profile with a registry setting answers for that registry, with
     // the user it names, Docker Hub under all of its names.
-    let out = r.home.run_with_stdin(
-        &[
-            "profile",
-            "add",
-            "hub",
-            "--server",
-            "quay",
-            "--login",
-            "manual-token",
-            "--secret-stdin",
-            "--registry",
-            "alice@docker.io",
-        ],
-        Some("dckr_pat_sandbox-0123456789"),
-    );
+    let out = r.add_pasted("hub", "alice@docker.io", "dckr_pat_sandbox-0123456789");
     assert!(out.status.success(), "{}", stderr(&out));
     for name in [
         "https://index.docker.io/v1/",
@@ -293,29 +272,18 @@ fn each_kind_of_profile_answers_with_its_own_name_and_a_valid_token() {
 
 #[test]
 fn a_due_token_is_renewed_before_docker_gets_it() {
-    let r = Registry::new();
+    let r = registry();
     let oidc = r.sandbox.url_of("oidc");
     r.home
         .ok(&["server", "add", "id", "--kind", "oidc", "--url", &oidc]);
-    r.home.ok(&[
-        "profile",
-        "add",
+    let registry = ["--registry", "robot@registry.example:5000"];
+    r.home.ok(&common::loopback_profile(
         "ci",
-        "--server",
         "id",
-        "--login",
         "oidc",
-        "--client-id",
         "sandbox-oidc-client",
-        "--scope",
-        "openid",
-        "--scope",
-        "offline_access",
-        "--redirect",
-        "loopback",
-        "--registry",
-        "robot@registry.example:5000",
-    ]);
+        &registry,
+    ));
     r.sandbox.oidc().set_access_ttl(time::Duration::seconds(2));
     let browser = common::curl_browser(&r.home, None);
     let out = r
@@ -343,7 +311,7 @@ fn a_due_token_is_renewed_before_docker_gets_it() {
 
 #[test]
 fn docker_login_stores_in_the_keyring_and_docker_logout_forgets_only_what_it_stored() {
-    let r = Registry::new();
+    let r = registry();
     // A registry nobody knows: a registry server and a token profile appear.
     let login = r#"{"ServerURL":"registry.example:5000","Username":"ci-bot","Secret":"s3cr3t-registry-password"}"#;
     let out = helper(&r.home, "store", &format!("{login}\n"));
@@ -429,21 +397,7 @@ fn docker_login_stores_in_the_keyring_and_docker_logout_forgets_only_what_it_sto
         (Some(1), NOT_FOUND.to_string())
     );
     // A profile made in Latchkey stays, and the person is told.
-    let out = r.home.run_with_stdin(
-        &[
-            "profile",
-            "add",
-            "mine",
-            "--server",
-            "quay",
-            "--login",
-            "manual-token",
-            "--secret-stdin",
-            "--registry",
-            "me@ghcr.io",
-        ],
-        Some("ghp_sandboxtoken"),
-    );
+    let out = r.add_pasted("mine", "me@ghcr.io", "ghp_sandboxtoken");
     assert!(out.status.success());
     let out = helper(&r.home, "erase", "ghcr.io");
     assert!(out.status.success());
@@ -468,7 +422,7 @@ fn docker() -> Option<String> {
 
 #[test]
 fn the_docker_client_pulls_a_manifest_with_the_helper_from_credhelpers() {
-    let r = Registry::new();
+    let r = registry();
     r.add_robot();
     let docker = docker().expect("the docker client is installed by `make test-deps`");
     let config = r.home.path().join("docker");

@@ -5,47 +5,21 @@
 
 mod common;
 
-use common::{feed, keyring_session, login_github_device, stderr, stdout, Home, LATCHKEY};
+use common::{feed, login_github_device, stderr, stdout, Served, LATCHKEY};
 use latchkey_sandbox::{git, github};
 
-struct World {
-    sandbox: latchkey_sandbox::Sandbox,
-    // The sandbox runs on it: dropped after it.
-    _rt: tokio::runtime::Runtime,
-    home: Home,
-    /// `127.0.0.1:PORT`, the host as git sends it.
-    host: String,
+/// A GitHub server `gh` and `me`, a github-device profile of the sandbox's
+/// GitHub App (whose tokens expire), logged in.
+fn world() -> Served {
+    let w = Served::new();
+    w.add_server("gh", "github");
+    w.add_profile("me");
+    login_github_device(&w.home, w.sandbox.github(), "me");
+    w
 }
 
-impl World {
-    /// A GitHub server and `me`, a github-device profile of the sandbox's
-    /// GitHub App (whose tokens expire), logged in.
-    fn new() -> Self {
-        keyring_session();
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let sandbox = rt.block_on(latchkey_sandbox::Sandbox::start(0)).unwrap();
-        let home = Home::new();
-        let host = sandbox.addr().to_string();
-        let w = Self {
-            _rt: rt,
-            sandbox,
-            home,
-            host,
-        };
-        w.home.ok(&[
-            "server",
-            "add",
-            "gh",
-            "--kind",
-            "github",
-            "--url",
-            &w.sandbox.url_of("github"),
-        ]);
-        w.add_profile("me");
-        login_github_device(&w.home, w.sandbox.github(), "me");
-        w
-    }
-
+/// What the git tests do with a [`world`].
+impl Served {
     fn add_profile(&self, name: &str) {
         self.home.ok(&[
             "profile",
@@ -102,7 +76,7 @@ fn attributes(out: &std::process::Output) -> Vec<(String, String)> {
 
 #[test]
 fn get_answers_a_github_host_with_the_token_and_its_expiry_and_nothing_else() {
-    let w = World::new();
+    let w = world();
     let out = w.get(&w.request());
     assert!(out.status.success(), "{}", stderr(&out));
     let token = w.token("me");
@@ -158,7 +132,7 @@ fn get_answers_a_github_host_with_the_token_and_its_expiry_and_nothing_else() {
 
 #[test]
 fn store_erase_and_unknown_operations_change_nothing_and_say_nothing() {
-    let w = World::new();
+    let w = world();
     let token = w.token("me");
     let full = format!(
         "protocol=http\nhost={}\nusername=x-access-token\npassword={token}\n\n",
@@ -179,7 +153,7 @@ fn store_erase_and_unknown_operations_change_nothing_and_say_nothing() {
 
 #[test]
 fn two_profiles_for_one_host_and_a_profile_not_logged_in_say_what_to_do() {
-    let w = World::new();
+    let w = world();
     w.add_profile("work");
     let out = w.get(&w.request());
     assert_eq!(stdout(&out), "");
@@ -204,7 +178,7 @@ fn two_profiles_for_one_host_and_a_profile_not_logged_in_say_what_to_do() {
 }
 
 /// git with no configuration but ours: a temporary HOME, no system file.
-fn git_command(w: &World) -> std::process::Command {
+fn git_command(w: &Served) -> std::process::Command {
     let mut cmd = w.home.command("git");
     cmd.env("HOME", w.home.path())
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -216,7 +190,7 @@ fn git_command(w: &World) -> std::process::Command {
 
 #[test]
 fn git_clones_over_http_with_the_token_from_the_helper() {
-    let w = World::new();
+    let w = world();
     let url = format!("{}/{}", w.sandbox.url_of("git"), git::REPOSITORY);
     let clone = |helper: &str, dir: &str| {
         git_command(&w)

@@ -103,23 +103,8 @@ impl Cluster {
     }
 
     fn add_profile(&self, name: &str) {
-        self.home.ok(&[
-            "profile",
-            "add",
-            name,
-            "--server",
-            "id",
-            "--login",
-            "oidc",
-            "--client-id",
-            "sandbox-oidc-client",
-            "--scope",
-            "openid",
-            "--scope",
-            "offline_access",
-            "--redirect",
-            "loopback",
-        ]);
+        let args = common::loopback_profile(name, "id", "oidc", "sandbox-oidc-client", &[]);
+        self.home.ok(&args);
     }
 
     fn token(&self, profile: &str) -> String {

@@ -86,25 +86,8 @@ fn log_in_every_kind(home: &Home, sandbox: &latchkey_sandbox::Sandbox) {
             Some(secret),
         ),
     ] {
-        let mut args = vec![
-            "profile",
-            "add",
-            name,
-            "--server",
-            server,
-            "--login",
-            "auth0",
-            "--client-id",
-            client,
-            "--scope",
-            "openid",
-            "--scope",
-            "offline_access",
-            "--redirect",
-            "loopback",
-            "--redirect-uri",
-            &redirect,
-        ];
+        let redirect_uri = ["--redirect-uri", redirect.as_str()];
+        let mut args = common::loopback_profile(name, server, "auth0", client, &redirect_uri);
         if let Some(issuer) = extra {
             args.extend(["--issuer", issuer]);
         }

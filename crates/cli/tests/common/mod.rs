@@ -66,6 +66,77 @@ impl Home {
     }
 }
 
+/// A private installation beside the sandbox, which runs on a runtime of its
+/// own for as long as the test holds this.
+pub struct Served {
+    pub sandbox: latchkey_sandbox::Sandbox,
+    // The sandbox runs on it: dropped after it.
+    _rt: tokio::runtime::Runtime,
+    pub home: Home,
+    /// `127.0.0.1:PORT`, the sandbox's host as the tools name it.
+    pub host: String,
+}
+
+impl Served {
+    /// Touches the keyring: only inside scripts/session.sh.
+    pub fn new() -> Self {
+        keyring_session();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let sandbox = rt.block_on(latchkey_sandbox::Sandbox::start(0)).unwrap();
+        let host = sandbox.addr().to_string();
+        Self {
+            sandbox,
+            _rt: rt,
+            home: Home::new(),
+            host,
+        }
+    }
+
+    /// `latchkey server add NAME --kind KIND`, at the sandbox's place for it.
+    pub fn add_server(&self, name: &str, kind: &str) {
+        self.home.ok(&[
+            "server",
+            "add",
+            name,
+            "--kind",
+            kind,
+            "--url",
+            &self.sandbox.url_of(kind),
+        ]);
+    }
+}
+
+/// The arguments of `latchkey profile add NAME --server SERVER --login LOGIN
+/// --client-id CLIENT`, asking for a refresh token and redirected to the
+/// loopback listener, then `extra`.
+pub fn loopback_profile<'a>(
+    name: &'a str,
+    server: &'a str,
+    login: &'a str,
+    client: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "profile",
+        "add",
+        name,
+        "--server",
+        server,
+        "--login",
+        login,
+        "--client-id",
+        client,
+        "--scope",
+        "openid",
+        "--scope",
+        "offline_access",
+        "--redirect",
+        "loopback",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Runs `cmd` with `stdin` as its whole input and collects its output.
 pub fn feed(cmd: &mut Command, stdin: &[u8]) -> Output {
     let mut child = cmd
