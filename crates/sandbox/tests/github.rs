@@ -2,53 +2,23 @@
 //! authorize page, the code exchange with and without PKCE, refresh rotation,
 //! the device flow, `/user` and token revocation.
 
-use latchkey_core::clock::ManualClock;
+mod common;
+use common::{form, Env};
 use latchkey_sandbox::github::{
     s256, APP_CLIENT_ID, APP_CLIENT_SECRET, CLIENT_ID, CLIENT_SECRET, DEVICE_GRANT, USER_ID,
     USER_LOGIN,
 };
-use latchkey_sandbox::Sandbox;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Arc;
 use time::macros::datetime;
 use time::Duration;
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mJ92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CALLBACK: &str = "http://127.0.0.1:49152/callback";
 
-struct Env {
-    sandbox: Sandbox,
-    clock: ManualClock,
-    http: reqwest::Client,
-    base: String,
-}
-
 async fn start() -> Env {
-    let clock = ManualClock::new(datetime!(2026-03-01 12:00 UTC));
-    let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let base = sandbox.url_of("github");
-    Env {
-        sandbox,
-        clock,
-        http,
-        base,
-    }
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
+    common::start(datetime!(2026-03-01 12:00 UTC), "github").await
 }
 
 fn parse_form(s: &str) -> HashMap<String, String> {

@@ -2,11 +2,12 @@
 //! trades a GitHub code for the `CreateJWT` token, go-restful's refusals, the
 //! two login paths, and the `/api/v1/pipelines` probe's errors.
 
+mod common;
 use base64::Engine;
+use common::{form, Env};
 use latchkey_core::clock::{Clock, ManualClock};
 use latchkey_sandbox::github::{s256, CLIENT_ID};
 use latchkey_sandbox::kontinuous::{LoginPath, AUTH_SECRET};
-use latchkey_sandbox::Sandbox;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -19,37 +20,8 @@ const VECTOR_JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZGVudGl0aWVzI
 const KEY: &[u8] = b"kontinuous-test-secret-0123456789";
 const VERIFIER: &str = "dBjftJeZ4CVP-mJ92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-struct Env {
-    sandbox: Sandbox,
-    clock: ManualClock,
-    http: reqwest::Client,
-    base: String,
-}
-
 async fn start() -> Env {
-    let clock = ManualClock::new(datetime!(2026-03-01 12:00 UTC));
-    let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let base = sandbox.url_of("kontinuous");
-    Env {
-        sandbox,
-        clock,
-        http,
-        base,
-    }
-}
-
-fn query(pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
+    common::start(datetime!(2026-03-01 12:00 UTC), "kontinuous").await
 }
 
 async fn json_of(resp: reqwest::Response) -> Value {
@@ -75,7 +47,7 @@ impl Env {
             .get(format!(
                 "{}/login/oauth/authorize?{}",
                 self.sandbox.url_of("github"),
-                query(&pairs)
+                form(&pairs)
             ))
             .send()
             .await
@@ -104,7 +76,7 @@ impl Env {
         }
         let mut req = self
             .http
-            .post(format!("{}{path}?{}", self.base, query(&pairs)));
+            .post(format!("{}{path}?{}", self.base, form(&pairs)));
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
@@ -118,7 +90,7 @@ impl Env {
     ) -> reqwest::Response {
         let mut url = format!("{}/api/v1/pipelines", self.base);
         if let Some(t) = id_token {
-            url = format!("{url}?{}", query(&[("id_token", t)]));
+            url = format!("{url}?{}", form(&[("id_token", t)]));
         }
         let mut req = self.http.get(url);
         if let Some(a) = authorization {

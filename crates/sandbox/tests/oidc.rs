@@ -1,30 +1,25 @@
 //! The sandbox's OpenID Connect provider, both flavors, driven over HTTP as a
 //! client and a browser would, with the sandbox's clock in the test's hand.
 
+mod common;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use latchkey_core::clock::ManualClock;
 use latchkey_sandbox::oidc::{
     AUTH0_CLIENT_ID, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_REDIRECT_URI,
     DEVICE_GRANT_TYPE, PUBLIC_CLIENT_ID, USER_EMAIL, USER_NAME, USER_SUB,
 };
-use latchkey_sandbox::Sandbox;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Arc;
 use time::macros::datetime;
 use time::Duration;
 
 const START: time::OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
 
-struct T {
-    sandbox: Sandbox,
-    clock: ManualClock,
-    http: reqwest::Client,
-}
+/// The sandbox; `base` is the OpenID provider's place, Auth0 is elsewhere.
+type T = common::Env;
 
 /// A PKCE pair: (verifier, S256 challenge).
 fn pkce() -> (String, String) {
@@ -80,19 +75,7 @@ fn verify(jwt: &str, jwks: &Value, issuer: &str) -> Value {
 
 impl T {
     async fn start() -> Self {
-        let clock = ManualClock::new(START);
-        let sandbox = Sandbox::start_with_clock(0, Arc::new(clock.clone()))
-            .await
-            .unwrap();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            sandbox,
-            clock,
-            http,
-        }
+        common::start(START, "oidc").await
     }
 
     fn provider(&self, name: &str) -> &latchkey_sandbox::oidc::Oidc {
