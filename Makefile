@@ -48,7 +48,8 @@ e2e:
 	$(CARGO) build --locked -p latchkey-app -p latchkey-cli -p latchkey-sandbox --features latchkey-app/sandbox
 	rm -rf $(LEAK_SCAN) && mkdir -p $(LEAK_SCAN)/e2e-tmp
 	TMPDIR=$(LEAK_SCAN)/e2e-tmp LATCHKEY_SANDBOX_RECORD=$(LEAK_SCAN)/issued-e2e.txt \
-	  scripts/session.sh --x node --test --test-concurrency=1 tests/e2e/ 2>&1 | tee $(LEAK_SCAN)/e2e.log
+	  scripts/session.sh --x sh -c 'node --test --test-concurrency=1 tests/e2e/ && \
+	    scripts/keyring-recorded.py $(LEAK_SCAN)/issued-e2e.txt' 2>&1 | tee $(LEAK_SCAN)/e2e.log
 
 # After the e2e: the CLI logs in to every sandbox kind, then every file
 # Latchkey wrote is searched for every secret the sandboxes issued.

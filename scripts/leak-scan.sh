@@ -89,6 +89,10 @@ kill "$sandbox_pid" 2>/dev/null || true
 wait "$sandbox_pid" 2>/dev/null || true
 echo "leak-scan: the CLI logged in ${#logged_in[@]} profiles of every sandbox kind (${logged_in[*]})"
 
+# The scan looks only for what the sandboxes recorded: every secret the CLI
+# put in the keyring must be in that record (scripts/keyring-recorded.py).
+scripts/keyring-recorded.py "$dir/issued-cli.txt"
+
 # ---------------------------------------------------------------------------
 # What to search for.
 shopt -s nullglob

@@ -13,6 +13,7 @@ import {
   isolatedEnv,
   launchWithUrl,
   cli,
+  recordSecret,
   appPids,
   saveScreenshot,
 } from "./harness.mjs";
@@ -128,6 +129,7 @@ test("a server, a tenant and a profile added in the window are listed", async ()
     /username/,
   );
   await s.type("[data-testid=setting-username]", "alice");
+  recordSecret("correct horse battery staple");
   await s.type("[data-testid=profile-secret]", "correct horse battery staple");
   await s.click("[data-testid=profile-save]");
   await s.until(

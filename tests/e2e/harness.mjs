@@ -4,6 +4,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import {
+  appendFileSync,
   mkdtempSync,
   mkdirSync,
   existsSync,
@@ -169,8 +170,20 @@ export function launchWithUrl(env, url) {
   return out;
 }
 
-/** Runs the CLI with the same installation. */
+/**
+ * Adds a secret a test itself gives Latchkey (a token or key typed into a
+ * form or piped to `--secret-stdin`) to the record the leak scan searches
+ * for, beside what the sandboxes issued (`LATCHKEY_SANDBOX_RECORD`, set by
+ * `make e2e`; nothing happens without it).
+ */
+export function recordSecret(secret) {
+  const record = process.env.LATCHKEY_SANDBOX_RECORD;
+  if (record && secret) appendFileSync(record, `${secret.trim()}\n`);
+}
+
+/** Runs the CLI with the same installation; a `--secret-stdin` input is recorded for the leak scan. */
 export function cli(env, args, input) {
+  if (args.includes("--secret-stdin")) recordSecret(input);
   const out = spawnSync(CLI, args, {
     env,
     encoding: "utf8",

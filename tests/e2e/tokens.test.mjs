@@ -12,7 +12,7 @@ import { createHmac } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, isolatedEnv, cli, saveScreenshot } from "./harness.mjs";
+import { App, isolatedEnv, cli, saveScreenshot, recordSecret } from "./harness.mjs";
 import { sleep } from "./webdriver.mjs";
 
 const { env } = isolatedEnv();
@@ -113,6 +113,7 @@ test("a pasted JWT shows its expiry countdown", async () => {
   await s.type("[data-testid=profile-name]", "pasted");
   await s.select("[data-testid=profile-server]", "api");
   await s.select("[data-testid=profile-login]", "manual-token");
+  recordSecret(TOKEN);
   await s.type("[data-testid=profile-secret]", TOKEN);
   await s.click("[data-testid=profile-save]");
   const expires = await s.waitFor(

@@ -11,7 +11,7 @@ import { createHmac } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, ROOT, isolatedEnv, cli, startSandbox, saveScreenshot } from "./harness.mjs";
+import { App, ROOT, isolatedEnv, cli, startSandbox, saveScreenshot, recordSecret } from "./harness.mjs";
 import { sleep } from "./webdriver.mjs";
 
 const { env } = isolatedEnv();
@@ -147,7 +147,9 @@ test("a token that needs the user: the icon says so, and the menu lists it first
   await s.type("[data-testid=profile-name]", "soon");
   await s.select("[data-testid=profile-server]", "api");
   await s.select("select[data-testid=profile-login]", "manual-token");
-  await s.type("[data-testid=profile-secret]", jwt(5 * 60));
+  const typed = jwt(5 * 60);
+  recordSecret(typed);
+  await s.type("[data-testid=profile-secret]", typed);
   await s.click("[data-testid=profile-save]");
   await s.until(() => shownIcon() === "needs-you", "the needs-you icon", 15000);
   await showFirstTrayProfile();
