@@ -46,6 +46,7 @@ rust-test:
 LEAK_SCAN := $(CURDIR)/target/leak-scan
 e2e:
 	$(CARGO) build --locked -p latchkey-app -p latchkey-cli -p latchkey-sandbox --features latchkey-app/sandbox
+	$(CARGO) build --locked -p latchkey-core --example seed_profiles
 	rm -rf $(LEAK_SCAN) && mkdir -p $(LEAK_SCAN)/e2e-tmp
 	TMPDIR=$(LEAK_SCAN)/e2e-tmp LATCHKEY_SANDBOX_RECORD=$(LEAK_SCAN)/issued-e2e.txt \
 	  scripts/session.sh --x sh -c 'node --test --test-concurrency=1 tests/e2e/ && \

@@ -11,6 +11,7 @@
 #   scripts/bench.sh login     [--runs N]   Avassa password and OIDC loopback logins / curl
 #   scripts/bench.sh idle      [--seconds S] wake-ups of the idle app with no deadlines / bare window
 #   scripts/bench.sh scheduler              wake-ups over a simulated day with 10,000 tokens
+#   scripts/bench.sh list                   the window's list of 10,000 profiles: render, scroll, search
 #   scripts/bench.sh all                    all of the above (`make bench`)
 #
 # Release builds, made here in one cargo run so they share the workspace's
@@ -30,7 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -224,6 +225,22 @@ bench_scheduler() {
   cargo bench --locked -p latchkey-core --bench scheduler
 }
 
+# ---------------------------------------------------------------- list
+bench_list() {
+  if [ -z "$inner" ]; then
+    build
+    exec scripts/session.sh --x "$0" list --inner
+  fi
+  echo "== the window's profile list at 10,000 profiles (release app; tests/e2e/scale.test.mjs, which asserts"
+  echo "   what the user sees and prints these): each to laid-out rows, paint not included (Xvfb)"
+  LATCHKEY_E2E_APP="$bin/latchkey-app" LATCHKEY_E2E_SEED="$bin/examples/seed_profiles" \
+    node --test tests/e2e/scale.test.mjs >"${TMPDIR:-/tmp}/latchkey-bench-list.log" 2>&1 || {
+    tail -40 "${TMPDIR:-/tmp}/latchkey-bench-list.log" >&2
+    exit 1
+  }
+  sed -n 's/^# //p' "${TMPDIR:-/tmp}/latchkey-bench-list.log" | grep -A6 '^scale figures'
+}
+
 case "$what" in
   window) bench_window ;;
   token) bench_token ;;
@@ -231,10 +248,11 @@ case "$what" in
   login) bench_login ;;
   idle) bench_idle ;;
   scheduler) bench_scheduler ;;
+  list) bench_list ;;
   all)
     # One build for all, then each in turn; a failing one stops the run.
     build
-    for part in window token store login idle scheduler; do
+    for part in window token store login idle scheduler list; do
       echo
       "$0" "$part" ${runs:+--runs "$runs"}
     done ;;
