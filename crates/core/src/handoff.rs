@@ -20,7 +20,7 @@ use crate::keyring_session::{Lean, SecretServiceSession};
 use crate::model::Profile;
 use crate::settings::{self, AppSettings};
 use crate::store::Store;
-use crate::tokens::{self as tok, RenewalPolicy, TokenStatus};
+use crate::tokens::{self as tok, TokenStatus};
 use crate::vault::{Secret, SecretKey};
 use time::Duration;
 
@@ -85,7 +85,7 @@ async fn stored_valid(
         now,
         Some(&token),
         &renewal,
-        RenewalPolicy::of(profile.login),
+        crate::providers::registry::renewal_policy(profile.login),
         Duration::minutes(i64::from(settings.expiring_minutes)),
     );
     // The statuses in which `Latchkey::token` may renew first, or refuses.

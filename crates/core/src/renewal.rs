@@ -105,7 +105,7 @@ impl Latchkey {
         Ok(deadlines(
             &token,
             &renewal,
-            RenewalPolicy::of(profile.login),
+            crate::providers::registry::renewal_policy(profile.login),
             self.can_renew(profile),
             thresholds,
         ))
@@ -159,7 +159,7 @@ impl Latchkey {
                 Some(token) => deadlines(
                     token,
                     &renewal,
-                    RenewalPolicy::of(profile.login),
+                    crate::providers::registry::renewal_policy(profile.login),
                     self.can_renew(profile),
                     &thresholds,
                 ),
@@ -511,7 +511,7 @@ impl Latchkey {
             self.clock().now(),
             token.as_ref(),
             &renewal,
-            RenewalPolicy::of(profile.login),
+            crate::providers::registry::renewal_policy(profile.login),
             expiring,
         ))
     }

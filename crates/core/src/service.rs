@@ -15,9 +15,7 @@ use crate::model::{
 use crate::settings::{self, AppSettings};
 use crate::store::HistoryRow;
 use crate::store::{is_unique_violation, Store, StoreError};
-use crate::tokens::{
-    self as tok, IssuedToken, RenewalPolicy, RenewalState, TokenKind, TokenMeta, TokenStatus,
-};
+use crate::tokens::{self as tok, IssuedToken, RenewalState, TokenKind, TokenMeta, TokenStatus};
 use crate::vault::{Secret, SecretKey, SecretSlot, Vault};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -136,7 +134,7 @@ pub fn catalog() -> Catalog {
             .iter()
             .map(|k| ServerKindInfo {
                 kind: *k,
-                logins: k.logins().to_vec(),
+                logins: crate::providers::registry::logins_on(*k),
                 has_tenants: k.has_tenants(),
             })
             .collect(),
@@ -393,7 +391,7 @@ impl Latchkey {
                     now,
                     token,
                     renewals.get(&p.id).unwrap_or(&none),
-                    RenewalPolicy::of(p.login),
+                    crate::providers::registry::renewal_policy(p.login),
                     expiring,
                 );
                 Ok(ProfileView {
@@ -417,7 +415,7 @@ impl Latchkey {
                     issued_at: token.and_then(|t| t.issued_at).map(tok::rfc3339),
                     expires_at: token.and_then(|t| t.expires_at).map(tok::rfc3339),
                     renew_due_at: token.and_then(|t| t.renew_due_at).map(tok::rfc3339),
-                    renewable: RenewalPolicy::of(p.login).renews()
+                    renewable: crate::providers::registry::renewal_policy(p.login).renews()
                         && self.renewers.contains_key(&p.login),
                     waiting: waiting.contains(&p.id),
                     renewal_failed_at: renewals
@@ -731,7 +729,10 @@ impl Latchkey {
         detail: Option<&str>,
     ) -> Result<()> {
         let now = self.clock.now();
-        let meta = issued.meta(RenewalPolicy::of(profile.login), now);
+        let meta = issued.meta(
+            crate::providers::registry::renewal_policy(profile.login),
+            now,
+        );
         if let Some(refresh) = issued.refresh {
             self.vault
                 .set(
@@ -903,7 +904,7 @@ impl Latchkey {
         let renewal = self.store.renewal(profile_id).await?;
         let history = self.store.history(profile_id, 200).await?;
         Ok(CredentialDetail {
-            renewable: RenewalPolicy::of(profile.login).renews(),
+            renewable: crate::providers::registry::renewal_policy(profile.login).renews(),
             tokens: tokens
                 .into_iter()
                 .map(|t| TokenInfo {
@@ -998,8 +999,9 @@ pub(crate) fn check_profile(
     let name = input.name.trim().to_string();
     model::validate_name("name", &name)?;
     let login: LoginKind = input.login.trim().parse()?;
-    if !server_kind.logins().contains(&login) {
-        let choices: Vec<&str> = server_kind.logins().iter().map(|l| l.as_str()).collect();
+    let logins = crate::providers::registry::logins_on(server_kind);
+    if !logins.contains(&login) {
+        let choices: Vec<&str> = logins.iter().map(|l| l.as_str()).collect();
         return Err(Error::invalid(
             "login",
             format!(
@@ -1024,7 +1026,7 @@ pub(crate) fn check_profile(
             }
             Some(t.to_string())
         }
-        None if login.needs_tenant() => {
+        None if crate::providers::registry::needs_tenant(login) => {
             return Err(Error::invalid("tenant", format!("{login} needs a tenant")))
         }
         None => None,

@@ -5,7 +5,6 @@
 //! Everything here is a pure function of the metadata and "now", so every
 //! transition is tested with a hand-set clock.
 
-use crate::model::LoginKind;
 pub use crate::model::{RenewalState, TokenKind, TokenMeta};
 use serde::Serialize;
 use std::sync::atomic::AtomicU64;
@@ -65,23 +64,6 @@ pub enum RenewalPolicy {
 }
 
 impl RenewalPolicy {
-    pub fn of(login: LoginKind) -> Self {
-        match login {
-            LoginKind::AvassaPassword | LoginKind::AvassaOidc | LoginKind::AvassaKubernetes => {
-                RenewalPolicy::AtFraction(0.75)
-            }
-            LoginKind::Github | LoginKind::GithubDevice | LoginKind::Auth0 | LoginKind::Oidc => {
-                RenewalPolicy::Before(Duration::minutes(5))
-            }
-            LoginKind::QuayRegistry => RenewalPolicy::Before(Duration::minutes(5)),
-            LoginKind::GithubKontinuous
-            | LoginKind::QuayDirectOauth
-            | LoginKind::QuaySession
-            | LoginKind::DciHmac
-            | LoginKind::ManualToken => RenewalPolicy::Never,
-        }
-    }
-
     pub fn renews(self) -> bool {
         !matches!(self, RenewalPolicy::Never)
     }

@@ -4,17 +4,20 @@
 //! accepted: a 200 with `totp-required` and no token, or a 401 whose message
 //! asks for it.
 
-use super::{Begun, LoginContext, LoginInput, Provider};
+use super::{Begun, KindEntry, LoginContext, LoginInput, Provider};
 use super::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::error::{Error, Result};
 use crate::flows::{AcceptedRedirect, DEEP_LINK_CALLBACK};
 use crate::http;
 use crate::model::SummaryItem;
-use crate::model::{LoginKind, LoginPrompt, LoginSpec, SecretSpec, Server, SettingField};
-use crate::tokens::{IssuedToken, TokenKind};
+use crate::model::{
+    LoginKind, LoginPrompt, LoginSpec, SecretSpec, Server, ServerKind, SettingField,
+};
+use crate::tokens::{IssuedToken, RenewalPolicy, TokenKind};
 use crate::vault::{Secret, SecretKey, SecretSlot};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -23,12 +26,18 @@ pub const DEFAULT_SA_TOKEN_FILE: &str = "/var/run/secrets/kubernetes.io/servicea
 
 pub struct Avassa;
 
-/// The login kinds this provider logs in and renews.
-pub const LOGINS: &[LoginKind] = &[
-    LoginKind::AvassaPassword,
-    LoginKind::AvassaKubernetes,
-    LoginKind::AvassaOidc,
-];
+/// An Avassa kind's line in the kind registry: on Avassa servers, logged in
+/// and renewed here at 75 % of the token's period; a Kubernetes login names
+/// its tenant.
+pub const fn entry(login: LoginKind) -> KindEntry {
+    KindEntry {
+        provider: Some(|_| Arc::new(Avassa)),
+        renewer: Some(|_| Arc::new(Avassa)),
+        renewal: RenewalPolicy::AtFraction(0.75),
+        needs_tenant: matches!(login, LoginKind::AvassaKubernetes),
+        ..KindEntry::new(login, &[ServerKind::Avassa], spec)
+    }
+}
 
 /// What each Avassa login kind asks of the user (its descriptor).
 pub fn spec(login: LoginKind) -> LoginSpec {

@@ -5,15 +5,22 @@
 use crate::dci;
 use crate::error::Result;
 use crate::model::SummaryItem;
-use crate::model::{LoginKind, LoginPrompt, LoginSpec, SecretSpec, SettingField};
+use crate::model::{LoginKind, LoginPrompt, LoginSpec, SecretSpec, ServerKind, SettingField};
 use crate::providers::BoxFuture;
-use crate::providers::{Begun, LoginContext, LoginInput, Provider};
+use crate::providers::{Begun, KindEntry, LoginContext, LoginInput, Provider};
 use crate::vault::{Secret, SecretSlot};
+use std::sync::Arc;
 
 pub struct Dci;
 
-/// The login kinds this provider serves.
-pub const LOGINS: &[LoginKind] = &[LoginKind::DciHmac];
+/// `dci-hmac`'s line in the kind registry: on DCI servers, "logged in" by
+/// checking whose the key is; nothing to renew, the key signs each request.
+pub const fn entry(login: LoginKind) -> KindEntry {
+    KindEntry {
+        provider: Some(|_| Arc::new(Dci)),
+        ..KindEntry::new(login, &[ServerKind::Dci], spec)
+    }
+}
 
 /// What a `dci-hmac` profile needs: its access key, and the secret key in the
 /// keyring (its descriptor).

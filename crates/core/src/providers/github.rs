@@ -3,14 +3,16 @@
 //! the GitHub code. OAuth requests go through the `oauth2` crate; GitHub's
 //! habit of answering errors with HTTP 200 is undone in [`crate::oauth`].
 
-use super::{Begun, LoginContext, LoginInput, Provider};
+use super::{Begun, KindEntry, LoginContext, LoginInput, Provider};
 use super::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::error::{Error, Result};
 use crate::flows::AcceptedRedirect;
 use crate::model::SummaryItem;
-use crate::model::{LoginKind, LoginPrompt, LoginSpec, SecretSpec, Server, SettingField};
+use crate::model::{
+    LoginKind, LoginPrompt, LoginSpec, SecretSpec, Server, ServerKind, SettingField,
+};
 use crate::oauth::{self, http_client, token_error};
-use crate::tokens::{IssuedToken, TokenKind};
+use crate::tokens::{IssuedToken, RenewalPolicy, TokenKind};
 use crate::vault::{Secret, SecretKey, SecretSlot};
 use oauth2::basic::BasicClient;
 use oauth2::{
@@ -20,13 +22,29 @@ use oauth2::{
 };
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use time::Duration;
 
-pub const LOGINS: &[LoginKind] = &[
-    LoginKind::GithubKontinuous,
-    LoginKind::Github,
-    LoginKind::GithubDevice,
-];
+/// A GitHub kind's line in the kind registry: the Kontinuous login on
+/// Kontinuous servers, whose JWT nothing renews; the web and device flows on
+/// GitHub servers, renewed before expiry when GitHub lets tokens expire.
+pub const fn entry(login: LoginKind) -> KindEntry {
+    let kind = KindEntry {
+        provider: Some(|_| Arc::new(GitHub::default())),
+        ..KindEntry::new(login, &[ServerKind::Github], spec)
+    };
+    match login {
+        LoginKind::GithubKontinuous => KindEntry {
+            servers: &[ServerKind::Kontinuous],
+            ..kind
+        },
+        _ => KindEntry {
+            renewer: Some(|_| Arc::new(GitHub::default())),
+            renewal: RenewalPolicy::Before(Duration::minutes(5)),
+            ..kind
+        },
+    }
+}
 
 /// What each GitHub login kind asks of the user (its descriptor).
 pub fn spec(login: LoginKind) -> LoginSpec {

@@ -2,11 +2,15 @@
 //! Latchkey cannot log in to yet, or one `docker login` handed over). There is
 //! nothing to log in and nothing to renew; this file is its descriptor.
 
-use crate::model::{LoginKind, LoginPrompt, LoginSpec, SecretSpec, SettingField};
+use super::KindEntry;
+use crate::model::{LoginKind, LoginPrompt, LoginSpec, SecretSpec, ServerKind, SettingField};
 use crate::vault::SecretSlot;
 
-/// The login kinds this file describes.
-pub const LOGINS: &[LoginKind] = &[LoginKind::ManualToken];
+/// `manual-token`'s line in the kind registry: on every kind of server,
+/// with nothing to log in or renew.
+pub const fn entry(login: LoginKind) -> KindEntry {
+    KindEntry::new(login, ServerKind::ALL, spec)
+}
 
 /// What a manual-token profile keeps: the token itself, in the keyring.
 pub fn spec(login: LoginKind) -> LoginSpec {

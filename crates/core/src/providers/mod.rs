@@ -15,15 +15,20 @@ pub mod manual;
 pub mod oidc;
 pub mod quay;
 pub mod registry;
+#[cfg(test)]
+pub mod toy;
 
 use crate::error::{Error, Result};
 use crate::flows::{AcceptedRedirect, RedirectHub};
-use crate::model::{Profile, Server, SummaryItem};
-use crate::tokens::{FailureCause, IssuedToken};
+use crate::model::{
+    LoginKind, LoginSpec, Profile, ProfileSettings, Server, ServerKind, SummaryItem,
+};
+use crate::tokens::{FailureCause, IssuedToken, RenewalPolicy};
 use crate::vault::{ProfileVault, Secret, SecretSlot};
 use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// What the user typed to log in; all optional, the login kind decides.
@@ -190,6 +195,48 @@ impl RenewError {
 pub trait Renewer: Send + Sync {
     fn renew<'a>(&'a self, ctx: RenewContext<'a>)
         -> BoxFuture<'a, Result<IssuedToken, RenewError>>;
+}
+
+/// Everything Latchkey asks about one login kind, supplied by the kind's own
+/// file (its `entry`) and listed in [`registry::KINDS`].
+#[derive(Clone, Copy)]
+pub struct KindEntry {
+    pub login: LoginKind,
+    /// The server kinds a profile of this kind may be on.
+    pub servers: &'static [ServerKind],
+    /// Its descriptor: fields, secret, prompt, scope choices.
+    pub spec: fn(LoginKind) -> LoginSpec,
+    /// Its rules for settings beyond the descriptor's field lists.
+    pub check: Option<fn(LoginKind, &ProfileSettings) -> Result<()>>,
+    /// Logs it in; none for a kind with nothing to log in.
+    pub provider: Option<fn(LoginKind) -> Arc<dyn Provider>>,
+    /// Renews its token without the user; none for a kind that cannot.
+    pub renewer: Option<fn(LoginKind) -> Arc<dyn Renewer>>,
+    /// When its token is due for renewal.
+    pub renewal: RenewalPolicy,
+    /// Whether a profile of this kind must name a tenant.
+    pub needs_tenant: bool,
+}
+
+impl KindEntry {
+    /// A kind on `servers` described by `spec` that logs in, renews and
+    /// checks nothing; its file sets what it does.
+    pub const fn new(
+        login: LoginKind,
+        servers: &'static [ServerKind],
+        spec: fn(LoginKind) -> LoginSpec,
+    ) -> Self {
+        KindEntry {
+            login,
+            servers,
+            spec,
+            check: None,
+            provider: None,
+            renewer: None,
+            renewal: RenewalPolicy::Never,
+            needs_tenant: false,
+        }
+    }
 }
 
 /// What a provider may use for one login.

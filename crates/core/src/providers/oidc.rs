@@ -7,7 +7,7 @@
 //! profiles whose redirect is `device` when the provider advertises it. All
 //! through the `openidconnect` crate.
 
-use super::{Begun, LoginContext, LoginInput, Provider};
+use super::{Begun, KindEntry, LoginContext, LoginInput, Provider};
 use super::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::error::{Error, Result};
 use crate::flows::AcceptedRedirect;
@@ -15,7 +15,7 @@ use crate::model::{
     LoginKind, LoginPrompt, LoginSpec, SecretSpec, Server, ServerKind, SettingField,
 };
 use crate::oauth::{self, http_client, token_error};
-use crate::tokens::{IssuedToken, TokenKind};
+use crate::tokens::{IssuedToken, RenewalPolicy, TokenKind};
 use crate::vault::{ProfileVault, Secret, SecretKey, SecretSlot};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
@@ -32,8 +32,8 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use time::OffsetDateTime;
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
 
 /// What discovery says beyond the core fields.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -74,7 +74,21 @@ pub struct Oidc {
 /// The token response of the code and the device grants.
 pub(crate) type CoreTokens = openidconnect::core::CoreTokenResponse;
 
-pub const LOGINS: &[LoginKind] = &[LoginKind::Oidc, LoginKind::Auth0];
+/// An OpenID Connect kind's line in the kind registry: generic OIDC on OIDC
+/// servers, Auth0 on Auth0 servers and on the APIs that take its tokens
+/// (Kontinuous); both renewed with the refresh token before expiry.
+pub const fn entry(login: LoginKind) -> KindEntry {
+    let servers: &'static [ServerKind] = match login {
+        LoginKind::Auth0 => &[ServerKind::Kontinuous, ServerKind::Auth0],
+        _ => &[ServerKind::Oidc],
+    };
+    KindEntry {
+        provider: Some(|_| Arc::new(Oidc::default())),
+        renewer: Some(|_| Arc::new(Oidc::default())),
+        renewal: RenewalPolicy::Before(Duration::minutes(5)),
+        ..KindEntry::new(login, servers, spec)
+    }
+}
 
 /// What each OpenID Connect login kind asks of the user (its descriptor).
 pub fn spec(login: LoginKind) -> LoginSpec {

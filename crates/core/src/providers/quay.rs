@@ -18,33 +18,42 @@
 //!
 //! Every refusal becomes a message that says what to do about it.
 
-use super::{Begun, LoginContext, LoginInput, LogoutDone, Provider};
+use super::{Begun, KindEntry, LoginContext, LoginInput, LogoutDone, Provider};
 use super::{BoxFuture, RenewContext, RenewError, Renewer};
 use crate::error::{Error, Result};
 use crate::http::{self, send, Answer};
 use crate::model::{
-    LoginKind, LoginPrompt, LoginSpec, Profile, ProfileSettings, SecretSpec, Server, SettingField,
-    SummaryItem,
+    LoginKind, LoginPrompt, LoginSpec, Profile, ProfileSettings, SecretSpec, Server, ServerKind,
+    SettingField, SummaryItem,
 };
-use crate::tokens::{self as tok, IssuedToken, TokenKind};
+use crate::tokens::{self as tok, IssuedToken, RenewalPolicy, TokenKind};
 use crate::vault::{Secret, SecretKey, SecretSlot};
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 
-/// The login kinds this provider logs in.
-pub const LOGINS: &[LoginKind] = &[
-    LoginKind::QuayDirectOauth,
-    LoginKind::QuaySession,
-    LoginKind::QuayRegistry,
-];
-
-/// The login kinds it renews: registry tokens, re-issued before `exp`.
-pub const RENEWS: &[LoginKind] = &[LoginKind::QuayRegistry];
+/// A Quay kind's line in the kind registry: on Quay servers, with Quay's
+/// own rules for scopes and borrowed tokens; only registry tokens renew
+/// (re-issued before `exp`).
+pub const fn entry(login: LoginKind) -> KindEntry {
+    let kind = KindEntry {
+        check: Some(validate_settings),
+        provider: Some(|login| Arc::new(Quay::new(login))),
+        ..KindEntry::new(login, &[ServerKind::Quay], spec)
+    };
+    match login {
+        LoginKind::QuayRegistry => KindEntry {
+            renewer: Some(|login| Arc::new(Quay::new(login))),
+            renewal: RenewalPolicy::Before(Duration::minutes(5)),
+            ..kind
+        },
+        _ => kind,
+    }
+}
 
 /// What each Quay login kind asks of the user (its descriptor). The password
 /// is asked unless remembered; a registry login that borrows another

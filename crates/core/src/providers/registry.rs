@@ -1,39 +1,77 @@
-//! The kind registry: which file describes, logs in and renews each login
-//! kind. Adding a kind adds its line here; nothing else in the core names the
-//! kinds' files.
+//! The kind registry: every login kind's line, and the one place the rest of
+//! Latchkey asks what a kind is (its descriptor, the servers it goes on, its
+//! provider, its renewer, when it renews). Each line is the kind's own file's
+//! `entry`; nothing else in the core names the kinds' files.
 
-use super::{avassa, dci, github, manual, oidc, quay, LoginInput, Provider, Renewer};
+use super::{avassa, dci, github, manual, oidc, quay, KindEntry, LoginInput, Provider, Renewer};
 use crate::error::Result;
-use crate::model::{LoginKind, LoginSpec, ProfileSettings};
+use crate::model::{LoginKind, LoginSpec, ProfileSettings, ServerKind};
+use crate::tokens::RenewalPolicy;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 
+/// The login kinds, one line each, in the order forms offer them. A kind's
+/// name is in `crate::model`'s list (the one thing this floor cannot hold).
+pub const KINDS: &[KindEntry] = &[
+    github::entry(LoginKind::GithubKontinuous),
+    github::entry(LoginKind::Github),
+    github::entry(LoginKind::GithubDevice),
+    oidc::entry(LoginKind::Auth0),
+    oidc::entry(LoginKind::Oidc),
+    avassa::entry(LoginKind::AvassaPassword),
+    avassa::entry(LoginKind::AvassaOidc),
+    avassa::entry(LoginKind::AvassaKubernetes),
+    quay::entry(LoginKind::QuayDirectOauth),
+    quay::entry(LoginKind::QuaySession),
+    quay::entry(LoginKind::QuayRegistry),
+    dci::entry(LoginKind::DciHmac),
+    manual::entry(LoginKind::ManualToken),
+    #[cfg(test)]
+    super::toy::entry(LoginKind::Toy),
+];
+
+/// A kind's line. Every kind has one (a test checks it).
+pub fn entry(login: LoginKind) -> &'static KindEntry {
+    KINDS
+        .iter()
+        .find(|k| k.login == login)
+        .unwrap_or_else(|| panic!("login kind {login} has no line in the kind registry"))
+}
+
 /// The descriptor of a login kind: its fields, its secret, what "Log in"
 /// asks, the scopes a form offers; each supplied by the kind's own file.
-/// This match is the kind registry's one line per kind.
 pub fn spec(login: LoginKind) -> LoginSpec {
-    match login {
-        LoginKind::GithubKontinuous | LoginKind::Github | LoginKind::GithubDevice => {
-            github::spec(login)
-        }
-        LoginKind::Auth0 | LoginKind::Oidc => oidc::spec(login),
-        LoginKind::AvassaPassword | LoginKind::AvassaOidc | LoginKind::AvassaKubernetes => {
-            avassa::spec(login)
-        }
-        LoginKind::QuayDirectOauth | LoginKind::QuaySession | LoginKind::QuayRegistry => {
-            quay::spec(login)
-        }
-        LoginKind::DciHmac => dci::spec(login),
-        LoginKind::ManualToken => manual::spec(login),
-    }
+    (entry(login).spec)(login)
+}
+
+/// The login kinds a server of this kind takes, in the registry's order.
+pub fn logins_on(server: ServerKind) -> Vec<LoginKind> {
+    KINDS
+        .iter()
+        .filter(|k| k.servers.contains(&server))
+        .map(|k| k.login)
+        .collect()
+}
+
+/// When a login kind's token is due for renewal.
+pub fn renewal_policy(login: LoginKind) -> RenewalPolicy {
+    entry(login).renewal
+}
+
+/// Whether a profile of this login kind must name a tenant.
+pub fn needs_tenant(login: LoginKind) -> bool {
+    entry(login).needs_tenant
 }
 
 /// Checks a profile's settings against its login kind: the descriptor's
 /// fields ([`crate::model::validate_settings`]), then the kind's own rules.
 pub fn validate_settings(login: LoginKind, settings: &ProfileSettings) -> Result<()> {
     crate::model::validate_settings(&spec(login), settings)?;
-    quay::validate_settings(login, settings)
+    match entry(login).check {
+        Some(check) => check(login, settings),
+        None => Ok(()),
+    }
 }
 
 /// A password kept in memory between "an OTP is needed" and the code, for a
@@ -53,52 +91,24 @@ pub struct Providers {
 }
 
 impl Providers {
-    /// Every built-in provider.
+    /// The provider of every kind that logs in.
     pub fn builtin() -> Self {
-        let mut p = Providers::default();
-        let avassa: Arc<dyn Provider> = Arc::new(avassa::Avassa);
-        for login in avassa::LOGINS {
-            p.by_login.insert(*login, Arc::clone(&avassa));
+        let by_login = KINDS
+            .iter()
+            .filter_map(|k| Some((k.login, (k.provider?)(k.login))))
+            .collect();
+        Providers {
+            by_login,
+            ..Default::default()
         }
-        let github: Arc<dyn Provider> = Arc::new(github::GitHub::default());
-        for login in github::LOGINS {
-            p.by_login.insert(*login, Arc::clone(&github));
-        }
-        let oidc: Arc<dyn Provider> = Arc::new(oidc::Oidc::default());
-        for login in oidc::LOGINS {
-            p.by_login.insert(*login, Arc::clone(&oidc));
-        }
-        let dci: Arc<dyn Provider> = Arc::new(dci::Dci);
-        for login in dci::LOGINS {
-            p.by_login.insert(*login, Arc::clone(&dci));
-        }
-        for login in quay::LOGINS {
-            p.by_login.insert(*login, Arc::new(quay::Quay::new(*login)));
-        }
-        p
     }
 }
 
-/// The renewers of the built-in login kinds that renew.
+/// The renewer of every kind that renews.
 pub fn builtin_renewers() -> HashMap<LoginKind, Arc<dyn Renewer>> {
-    let avassa: Arc<dyn Renewer> = Arc::new(avassa::Avassa);
-    let oidc: Arc<dyn Renewer> = Arc::new(oidc::Oidc::default());
-    avassa::LOGINS
+    KINDS
         .iter()
-        .map(|l| (*l, Arc::clone(&avassa)))
-        .chain(oidc::LOGINS.iter().map(|l| (*l, Arc::clone(&oidc))))
-        .chain(quay::RENEWS.iter().map(|l| {
-            let quay: Arc<dyn Renewer> = Arc::new(quay::Quay::new(*l));
-            (*l, quay)
-        }))
-        .chain({
-            let github: Arc<dyn Renewer> = Arc::new(github::GitHub::default());
-            github::LOGINS
-                .iter()
-                .filter(|l| **l != LoginKind::GithubKontinuous)
-                .map(move |l| (*l, Arc::clone(&github)))
-                .collect::<Vec<_>>()
-        })
+        .filter_map(|k| Some((k.login, (k.renewer?)(k.login))))
         .collect()
 }
 
@@ -116,6 +126,28 @@ mod tests {
                 offered,
                 providers.by_login.contains_key(login),
                 "{login}: the catalog's prompt and the providers disagree"
+            );
+        }
+    }
+
+    #[test]
+    fn every_login_kind_has_one_line_and_some_server_kind() {
+        for login in LoginKind::ALL {
+            assert_eq!(
+                KINDS.iter().filter(|k| k.login == *login).count(),
+                1,
+                "{login}: one line in KINDS"
+            );
+            assert!(
+                ServerKind::ALL
+                    .iter()
+                    .any(|s| logins_on(*s).contains(login)),
+                "{login} has no server kind"
+            );
+            assert_eq!(
+                entry(*login).renewer.is_some(),
+                renewal_policy(*login).renews(),
+                "{login}: a renewer exactly when its policy renews"
             );
         }
     }
