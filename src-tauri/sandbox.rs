@@ -115,9 +115,11 @@ mod running {
 pub use running::SandboxState;
 
 /// This build has no sandbox: the first-run screen offers "Add a server" only.
+/// Braced, so that `SandboxState::default()` reads the same in both builds
+/// (clippy flags `default()` on a unit struct).
 #[cfg(not(feature = "sandbox"))]
 #[derive(Default)]
-pub struct SandboxState;
+pub struct SandboxState {}
 
 #[cfg(not(feature = "sandbox"))]
 impl SandboxState {
