@@ -41,10 +41,7 @@ pub fn http_client(server: &Server) -> Result<impl Fn(HttpRequest) -> HttpFuture
                 req = req.header(name, value);
             }
             let url = parts.uri.to_string();
-            let res = req
-                .send()
-                .await
-                .map_err(|e| Transport(crate::http::transport_error(&server, &e)))?;
+            let res = req.send().await.map_err(Transport)?;
             let status = res.status();
             let headers = res.headers().clone();
             let body = crate::http::read_body(&server, res)

@@ -365,8 +365,7 @@ pub(crate) async fn kontinuous_pipelines(
         .bearer_auth(token.expose())
         .header("Accept", "application/json")
         .send()
-        .await
-        .map_err(|e| crate::http::transport_error(ctx.server, &e))?;
+        .await?;
     let status = res.status().as_u16();
     let body = crate::http::read_body(ctx.server, res).await?;
     let text = String::from_utf8_lossy(&body);
@@ -528,8 +527,7 @@ async fn github_user(server: &Server, base: &str, token: &str) -> Result<(String
         .bearer_auth(token)
         .header("Accept", "application/vnd.github+json")
         .send()
-        .await
-        .map_err(|e| crate::http::transport_error(server, &e))?;
+        .await?;
     let body = crate::http::read_body(server, res).await?;
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     Ok((
@@ -574,8 +572,7 @@ async fn revoke(ctx: &LoginContext<'_>) -> Result<super::LogoutDone> {
         .header("Accept", "application/vnd.github+json")
         .json(&json!({"access_token": token.expose()}))
         .send()
-        .await
-        .map_err(|e| crate::http::transport_error(ctx.server, &e))?;
+        .await?;
     match res.status().as_u16() {
         204 | 404 => Ok(super::LogoutDone {
             revoked: true,

@@ -360,7 +360,7 @@ enum ApiAuth<'a> {
     Session(&'a SessionJar),
 }
 
-fn with_auth(request: reqwest::RequestBuilder, auth: &ApiAuth<'_>) -> reqwest::RequestBuilder {
+fn with_auth(request: http::Request, auth: &ApiAuth<'_>) -> http::Request {
     match auth {
         ApiAuth::Bearer(token) => request.bearer_auth(token),
         ApiAuth::Session(jar) => request
