@@ -293,7 +293,8 @@ fn main() -> ExitCode {
     }
     // `token` runs once per request of a script: one thread starts faster
     // than a pool, and the hand-off has nothing to do in parallel.
-    let mut builder = if matches!(cli.command, Command::Token { .. }) {
+    let token = matches!(cli.command, Command::Token { .. });
+    let mut builder = if token {
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
@@ -307,7 +308,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    if token {
+        // Everything `token` started has ended (its database closed, its
+        // secret dropped): do not wait for the idle blocking threads that
+        // opened the keyring session to wake up and be joined.
+        runtime.shutdown_background();
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             match err.field() {
