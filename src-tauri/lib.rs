@@ -11,6 +11,7 @@ mod redirect;
 mod sandbox;
 mod scheduler;
 mod shell;
+mod startup;
 mod tray;
 
 pub use ipc::{export_bindings, specta_builder, BINDINGS_PATH};
@@ -22,7 +23,7 @@ use tauri::{Manager, WindowEvent};
 use tauri_plugin_deep_link::DeepLinkExt;
 
 pub fn run() {
-    let started = std::time::Instant::now();
+    startup::begin();
     let env = Environment::from_env();
     let core = match tauri::async_runtime::block_on(Latchkey::open(&env)) {
         Ok(core) => core,
@@ -33,8 +34,10 @@ pub fn run() {
     };
     let settings = tauri::async_runtime::block_on(core.settings()).unwrap_or_default();
     let start_hidden = settings.start_in_tray;
-    let shell = Shell::new(core, env, &settings, started);
+    let shell = Shell::new(core, env, &settings);
+    startup::mark("core opened");
     let specta = specta_builder();
+    let commands = specta.invoke_handler();
 
     tauri::Builder::default()
         // First: a second launch (e.g. the OS opening a latchkey:// URL) hands its
@@ -48,18 +51,46 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .manage(shell)
         .manage(sandbox::SandboxState::default())
-        .invoke_handler(specta.invoke_handler())
+        .invoke_handler(move |invoke| {
+            if startup::tracing() {
+                startup::mark(&format!("command {}", invoke.message.command()));
+            }
+            commands(invoke)
+        })
+        .on_page_load(|_, payload| {
+            startup::mark(&format!("page load {:?}", payload.event()));
+        })
         .setup(move |app| {
+            startup::mark("setup");
             specta.mount_events(app);
             let handle = app.handle().clone();
             tray::create(&handle, shell::on_tray_action)?;
+            startup::mark("tray created");
             let shell = handle.state::<Shell>();
             let core = shell.core.clone();
-            tauri::async_runtime::block_on(tray::refresh(&handle, &core, &shell.tray_clock));
-
+            // Nothing here may wait: the window's event loop, and with it the
+            // page, starts only when this returns. The menu lists the profiles
+            // (200 ms at 10,000 of them), so it fills in beside the page's load.
+            {
+                let (handle, core) = (handle.clone(), core.clone());
+                let clock = std::sync::Arc::clone(&shell.tray_clock);
+                tauri::async_runtime::spawn(async move {
+                    tray::refresh(&handle, &core, &clock).await;
+                    startup::mark("tray menu built");
+                });
+            }
+            // Registering runs `update-desktop-database` and `xdg-mime` (30-50 ms,
+            // more on a busy machine); a latchkey:// URL that arrives meanwhile
+            // still reaches this process through single-instance.
             #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-            if let Err(err) = app.deep_link().register_all() {
-                eprintln!("latchkey: could not register the latchkey:// handler: {err}");
+            {
+                let registrar = handle.clone();
+                std::thread::spawn(move || {
+                    if let Err(err) = registrar.deep_link().register_all() {
+                        eprintln!("latchkey: could not register the latchkey:// handler: {err}");
+                    }
+                    startup::mark("latchkey:// registered");
+                });
             }
             let on_url = handle.clone();
             let core_of_url = core.clone();
@@ -85,6 +116,7 @@ pub fn run() {
             if !start_hidden {
                 events::show_main(&handle);
             }
+            startup::mark("setup done");
             Ok(())
         })
         .on_window_event(|window, event| {

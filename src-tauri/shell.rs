@@ -41,17 +41,11 @@ pub struct Shell {
     pub env: Environment,
     outcomes: Mutex<Vec<RedirectOutcome>>,
     close_to_tray: AtomicBool,
-    started: std::time::Instant,
     ready_once: std::sync::Once,
 }
 
 impl Shell {
-    pub fn new(
-        core: Latchkey,
-        env: Environment,
-        settings: &AppSettings,
-        started: std::time::Instant,
-    ) -> Self {
+    pub fn new(core: Latchkey, env: Environment, settings: &AppSettings) -> Self {
         Self {
             core,
             wake: Default::default(),
@@ -59,7 +53,6 @@ impl Shell {
             env,
             outcomes: Mutex::new(Vec::new()),
             close_to_tray: AtomicBool::new(settings.close_to_tray),
-            started,
             ready_once: std::sync::Once::new(),
         }
     }
@@ -79,14 +72,8 @@ impl Shell {
     }
 
     pub fn ui_ready(&self) {
-        self.ready_once.call_once(|| {
-            if std::env::var_os("LATCHKEY_TRACE_STARTUP").is_some() {
-                eprintln!(
-                    "latchkey: first paint {} ms after launch",
-                    self.started.elapsed().as_millis()
-                );
-            }
-        });
+        self.ready_once
+            .call_once(|| crate::startup::mark("first paint"));
     }
 
     pub fn apply_settings(&self, settings: &AppSettings) {
