@@ -112,11 +112,7 @@ pub fn jwt_lenient(text: &str) {
 /// The value at a masking path, to change it.
 fn pointer_mut<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     let mut current = value;
-    for part in path.split('.') {
-        let (key, index) = match part.split_once('[') {
-            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
-            None => (part, None),
-        };
+    for (key, index) in path_steps(path) {
         if !key.is_empty() {
             current = current.get_mut(key)?;
         }
@@ -130,11 +126,7 @@ fn pointer_mut<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
 /// A value at a masking path (`a.b[2].c`), if there is one.
 fn pointer<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     let mut current = value;
-    for part in path.split('.') {
-        let (key, index) = match part.split_once('[') {
-            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
-            None => (part, None),
-        };
+    for (key, index) in path_steps(path) {
         if !key.is_empty() {
             current = current.get(key)?;
         }
@@ -143,6 +135,14 @@ fn pointer<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
         }
     }
     Some(current)
+}
+
+/// The steps of a masking path: each part's key (maybe empty) and index.
+fn path_steps(path: &str) -> impl Iterator<Item = (&str, Option<usize>)> {
+    path.split('.').map(|part| match part.split_once('[') {
+        Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+        None => (part, None),
+    })
 }
 
 /// The strict path: jsonwebtoken's and openidconnect's parsers and a
