@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test deps test-deps ui lint rust-test ui-test e2e leak-scan fuzz-smoke fuzz crash-smoke crash-test core-has-no-tauri bindings sandbox bench clean-e2e deb package-test
+.PHONY: run test deps test-deps ui lint rust-test ui-test e2e leak-scan fuzz-smoke fuzz crash-smoke crash-test core-has-no-tauri bindings sandbox bench clean-e2e clean-test-builds deb package-test
 
 # With the offline sandbox built in, for the first-run screen (src-tauri/sandbox.rs).
 run: deps ui
@@ -92,6 +92,11 @@ deb: deps ui
 # deep link that cold-starts the app (scripts/package-test.sh).
 package-test: test-deps deb
 	scripts/session.sh --x scripts/package-test.sh
+
+# Frees the disk the test builds take (debug and fuzzer builds; the next
+# `make test` rebuilds them). .ci/run calls it before the release build.
+clean-test-builds:
+	rm -rf target/debug fuzz/target
 
 # Regenerates ui/src/ipc/bindings.ts from the Rust command signatures.
 bindings:
