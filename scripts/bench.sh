@@ -6,6 +6,7 @@
 #
 #   scripts/bench.sh window    [--runs N]   launch to first paint and idle PSS: Latchkey (empty
 #                                           store, 1,000 and 10,000 profiles) / a bare Tauri window
+#                                           (WebKit's default renderer, and Latchkey's CPU one)
 #   scripts/bench.sh token     [--runs N]   `latchkey token` / `gh auth token` / `oidc-token`
 #   scripts/bench.sh store     [--runs N]   `latchkey profile list --json`: 10,000 profiles - empty
 #   scripts/bench.sh login     [--runs N]   Avassa password and OIDC loopback logins / curl
@@ -31,7 +32,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -205,7 +206,8 @@ bench_window() {
   for n in 1000 10000; do
     "$bin/examples/seed_profiles" "$home/$n" "$n"
   done
-  echo "== launch to first paint and idle PSS: Latchkey (release) against a bare Tauri 2 window"
+  echo "== launch to first paint (seen in the window's pixels, and by rAF) and idle PSS:"
+  echo "   Latchkey (release) against a bare Tauri 2 window, with WebKit's default renderer and with Latchkey's"
   python3 "$bench_py/window.py" -n "$runs" --bare "$bin/latchkey-bare-window" --app "$bin/latchkey-app" \
     --store "1,000 profiles=$home/1000" --store "10,000 profiles=$home/10000"
 }

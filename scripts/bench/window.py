@@ -4,20 +4,32 @@ Tauri 2 window, for scripts/bench.sh window (inside scripts/session.sh --x).
 
     window.py --bare BIN --app BIN [--store LABEL=DIR ...] [-n RUNS] [--idle SECONDS]
 
-Each round launches the bare window, then Latchkey once per store (an empty
-data folder, and each seeded one, copied afresh so that no run sees another's
-writes), one after the other. Every launch gets fresh XDG folders, so
-WebKit's caches start cold for both alike.
+Each round launches the bare window twice, once with WebKit's default
+renderer and once with the CPU renderer Latchkey picks for itself
+(WEBKIT_SKIA_ENABLE_CPU_RENDERING=1, src-tauri/main.rs), then Latchkey once
+per store (an empty data folder, and each seeded one, copied afresh so that
+no run sees another's writes), one after the other. Every launch gets fresh
+XDG folders, so WebKit's caches start cold for all alike.
 
-Launch to first paint: from just before the process is started to the moment
-its stderr says "first paint" (both pages send that from their first
-animation frame once their content is in the DOM). Idle PSS: after --idle
-seconds, the sum of Pss in /proc/PID/smaps_rollup over the process and all
-its descendants (WebKitWebProcess, WebKitNetworkProcess): shared pages are
-split between the processes that map them, so the sum is what the app costs.
+Launch to first paint, two signals, both from just before the process starts:
+- pixels (the figure to quote): when the window, seen from outside through
+  the X server's DAMAGE reports and read back at each (xpaint.py), first
+  looks like it does after --idle seconds (97 % of its 32x32 tiles the same):
+  the first frame that shows the finished first screen, for any program alike.
+- rAF (the old signal): when stderr says "first paint", which both pages send
+  from an animation frame once their content is in the DOM. Under Xvfb WebKit
+  runs animation frames late and rarely (about once a second), and the frame
+  reaches the window later still, so this signal comes before the pixels do,
+  by a different amount in each window.
+
+Idle PSS: after --idle seconds past the pixels' signal, the sum of Pss in
+/proc/PID/smaps_rollup over the process and all its descendants
+(WebKitWebProcess, WebKitNetworkProcess): shared pages are split between the
+processes that map them, so the sum is what the app costs.
 
 Prints medians and min-max per variant, then, last, the ratios Latchkey /
-bare (median of the round-by-round ratios).
+bare window (the median of the round-by-round ratios), against each bare
+window.
 """
 
 import argparse
@@ -29,7 +41,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+import xpaint
 
 
 def descendants(pid):
@@ -72,8 +87,19 @@ def comm(pid):
         return "?"
 
 
-def launch(binary, data_dir, idle, timeout):
-    """(first paint seconds or None, PSS KiB, RSS KiB, process names)."""
+class Launch:
+    """What one launch measured; a signal is None if it never came."""
+
+    def __init__(self):
+        self.pixels = None
+        self.raf = None
+        self.pss = 0
+        self.rss = 0
+        self.names = []
+        self.frames = 0
+
+
+def launch(binary, data_dir, extra_env, idle, timeout):
     with tempfile.TemporaryDirectory(prefix="latchkey-window-bench-") as tmp:
         env = dict(os.environ)
         env.update(
@@ -84,40 +110,51 @@ def launch(binary, data_dir, idle, timeout):
             LATCHKEY_KEYRING_SERVICE=f"latchkey-window-bench-{os.getpid()}",
             LATCHKEY_TRACE_STARTUP="1",
         )
+        env.update(extra_env)
         if data_dir:
             shutil.copytree(data_dir, env["LATCHKEY_HOME"])
+        result = Launch()
+        stderr_tail = []
         start = time.perf_counter()
         proc = subprocess.Popen(
             [binary], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        painted = None
-        buffered = b""
-        deadline = start + timeout
+
+        def read_stderr():
+            for line in proc.stderr:
+                if result.raf is None and b"first paint" in line:
+                    result.raf = time.perf_counter() - start
+                stderr_tail.append(line)
+                del stderr_tail[:-40]
+
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        watch = xpaint.PaintWatch(proc.pid, start)
         try:
-            while painted is None and time.perf_counter() < deadline:
-                ready, _, _ = select.select([proc.stderr], [], [], 0.5)
-                if not ready:
-                    if proc.poll() is not None:
-                        break
-                    continue
-                chunk = os.read(proc.stderr.fileno(), 65536)
-                if not chunk:
-                    break
-                buffered += chunk
-                if b"first paint" in buffered:
-                    painted = time.perf_counter() - start
-            if painted is None:
-                sys.stderr.write(buffered.decode(errors="replace")[-2000:])
-                return None, 0, 0, []
-            time.sleep(idle)
+            # Frames until the page has said it painted and then stayed idle;
+            # the last frame read is the settled window the others are
+            # compared with.
+            watch.watch(
+                start + timeout,
+                stop=lambda: proc.poll() is not None
+                or (result.raf is not None and time.perf_counter() - start > result.raf + idle),
+            )
+            settled = watch.grab() if watch.window else None
+            if result.raf is None or settled is None:
+                sys.stderr.write(b"".join(stderr_tail).decode(errors="replace")[-2000:])
+                return None
+            result.pixels = watch.first_settled(settled)
+            result.frames = len(watch.frames)
             tree = descendants(proc.pid)
-            pss = sum(smaps_kib(p, "Pss") for p in tree)
-            rss = sum(smaps_kib(p, "Rss") for p in tree)
-            names = sorted(comm(p) for p in tree)
-            return painted, pss, rss, names
+            result.pss = sum(smaps_kib(p, "Pss") for p in tree)
+            result.rss = sum(smaps_kib(p, "Rss") for p in tree)
+            result.names = sorted(comm(p) for p in tree)
+            return result
         finally:
+            watch.close()
             stop(proc)
+            reader.join(timeout=5)
 
 
 def stop(proc):
@@ -141,6 +178,11 @@ def stop(proc):
                 pass
 
 
+BARE = "bare window"
+BARE_CPU = "bare window, CPU renderer"
+CPU_RENDERER = {"WEBKIT_SKIA_ENABLE_CPU_RENDERING": "1"}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bare", required=True)
@@ -151,33 +193,36 @@ def main():
     parser.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args()
 
-    variants = [("bare window", args.bare, None), ("Latchkey, empty store", args.app, None)]
+    variants = [
+        (BARE, args.bare, None, {}),
+        (BARE_CPU, args.bare, None, CPU_RENDERER),
+        ("Latchkey, empty store", args.app, None, {}),
+    ]
     for spec in args.store:
         label, _, directory = spec.partition("=")
-        variants.append((f"Latchkey, {label}", args.app, directory))
-    paint = {v[0]: [] for v in variants}
-    pss = {v[0]: [] for v in variants}
-    rss = {v[0]: [] for v in variants}
+        variants.append((f"Latchkey, {label}", args.app, directory, {}))
+    results = {v[0]: [] for v in variants}
     rounds = []
     seen_tree = {}
     # One warm-up round, not counted: the first launch after a build pays
     # for reading the binaries and libraries from disk.
     for r in range(args.runs + 1):
         this_round = {}
-        for label, binary, data_dir in variants:
-            painted, kib, rss_kib, names = launch(binary, data_dir, args.idle, args.timeout)
-            if painted is None:
+        for label, binary, data_dir, extra_env in variants:
+            got = launch(binary, data_dir, extra_env, args.idle, args.timeout)
+            if got is None:
                 sys.exit(f"window.py: {label} did not report its first paint")
-            seen_tree[label] = names
+            if got.pixels is None:
+                sys.exit(f"window.py: {label}: no frame read back looked like the settled window")
+            seen_tree[label] = got.names
             if r == 0:
                 continue
-            paint[label].append(painted)
-            pss[label].append(kib)
-            rss[label].append(rss_kib)
-            this_round[label] = (painted, kib)
+            results[label].append(got)
+            this_round[label] = got
             print(
-                f"run {r} {label}: first paint {painted * 1000:.0f} ms, "
-                f"idle PSS {kib / 1024:.0f} MiB (RSS {rss_kib / 1024:.0f} MiB)",
+                f"run {r} {label}: first paint {got.pixels * 1000:.0f} ms by its pixels "
+                f"({got.frames} frames read), {got.raf * 1000:.0f} ms by rAF; "
+                f"idle PSS {got.pss / 1024:.0f} MiB (RSS {got.rss / 1024:.0f} MiB)",
                 flush=True,
             )
         if r > 0:
@@ -187,21 +232,34 @@ def main():
     for label, names in seen_tree.items():
         print(f"{label}: processes measured: {', '.join(names)}")
     width = max(len(v[0]) for v in variants)
-    print(f"\n{args.runs} rounds, {args.idle:g} s idle before memory is read")
-    print(f"{'':{width}}  first paint median (min-max)   idle PSS median (min-max)")
-    for label, _, _ in variants:
-        p, m = paint[label], pss[label]
-        print(
-            f"{label:{width}}  {statistics.median(p) * 1000:6.0f} ms "
-            f"({min(p) * 1000:.0f}-{max(p) * 1000:.0f})      "
-            f"{statistics.median(m) / 1024:6.0f} MiB ({min(m) / 1024:.0f}-{max(m) / 1024:.0f})"
+
+    def spread(values, scale, unit):
+        return (
+            f"{statistics.median(values) * scale:6.0f} {unit} "
+            f"({min(values) * scale:.0f}-{max(values) * scale:.0f})"
         )
-    ratios = []
-    for label, _, _ in variants[1:]:
-        start = statistics.median(r[label][0] / r["bare window"][0] for r in rounds)
-        memory = statistics.median(r[label][1] / r["bare window"][1] for r in rounds)
-        ratios.append(f"{label}: start {start:.2f}x, PSS {memory:.2f}x")
-    print("ratio to the bare window (median of round-by-round ratios): " + "; ".join(ratios))
+
+    print(f"\n{args.runs} rounds, {args.idle:g} s idle before memory is read; medians (min-max)")
+    print(f"{'':{width}}  first paint, pixels     first paint, rAF        idle PSS")
+    for label, *_ in variants:
+        got = results[label]
+        print(
+            f"{label:{width}}  {spread([g.pixels for g in got], 1000, 'ms'):22}  "
+            f"{spread([g.raf for g in got], 1000, 'ms'):22}  "
+            f"{spread([g.pss for g in got], 1 / 1024, 'MiB')}"
+        )
+
+    def ratio(label, base, field):
+        return statistics.median(getattr(r[label], field) / getattr(r[base], field) for r in rounds)
+
+    print("\nratio to the bare window (median of round-by-round ratios); start by pixels [by rAF]:")
+    for base in (BARE, BARE_CPU):
+        print(f"  against the {base}:")
+        for label, *_ in variants[2:]:
+            print(
+                f"    {label}: start {ratio(label, base, 'pixels'):.2f}x "
+                f"[{ratio(label, base, 'raf'):.2f}x], PSS {ratio(label, base, 'pss'):.2f}x"
+            )
 
 
 if __name__ == "__main__":
