@@ -74,8 +74,21 @@ export function tickDelay(expiries: readonly (string | null)[], now: number): nu
   return Math.max(SECOND, delay);
 }
 
+// What `Date.prototype.toLocaleString()` gives, made once: each call of that
+// builds a new ICU formatter, which costs more than a row of the list.
+let dateTimeFormat: Intl.DateTimeFormat | undefined;
+
 /** A moment Rust sent (RFC 3339), in the user's local date and time. */
 export const localDateTime = (iso: string): string => {
   const at = Date.parse(iso);
-  return Number.isNaN(at) ? iso : new Date(at).toLocaleString();
+  if (Number.isNaN(at)) return iso;
+  dateTimeFormat ??= new Intl.DateTimeFormat(undefined, {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  return dateTimeFormat.format(at);
 };
