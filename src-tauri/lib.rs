@@ -22,6 +22,10 @@ use shell::Shell;
 use tauri::{Manager, WindowEvent};
 use tauri_plugin_deep_link::DeepLinkExt;
 
+/// How long the tray menu waits for the page's first screen before it is
+/// built anyway (a window started in the tray draws nothing).
+const TRAY_WAITS_FOR_PAGE_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub fn run() {
     startup::begin();
     let env = Environment::from_env();
@@ -69,14 +73,18 @@ pub fn run() {
             let shell = handle.state::<Shell>();
             let core = shell.core.clone();
             // Nothing here may wait: the window's event loop, and with it the
-            // page, starts only when this returns. The menu lists the profiles
-            // (200 ms at 10,000 of them), so it fills in beside the page's load.
+            // page, starts only when this returns. The menu reads every profile
+            // (200 ms at 10,000 of them, on two cores the page's load needs),
+            // so it fills in once the page has drawn its first screen; until
+            // then the icon shows with an empty menu.
             {
                 let (handle, core) = (handle.clone(), core.clone());
                 let clock = std::sync::Arc::clone(&shell.tray_clock);
                 tauri::async_runtime::spawn(async move {
+                    let shell = handle.state::<Shell>();
+                    shell.first_screen(TRAY_WAITS_FOR_PAGE_AT_MOST).await;
                     tray::refresh(&handle, &core, &clock).await;
-                    startup::mark("tray menu built");
+                    shell.tray_built();
                 });
             }
             // Registering runs `update-desktop-database` and `xdg-mime` (30-50 ms,

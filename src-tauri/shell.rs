@@ -14,7 +14,7 @@ use latchkey_core::vault::KeyringStatus;
 use latchkey_core::CopyFormat;
 use latchkey_core::Latchkey;
 use serde::Serialize;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Mutex;
 use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
@@ -42,6 +42,11 @@ pub struct Shell {
     outcomes: Mutex<Vec<RedirectOutcome>>,
     close_to_tray: AtomicBool,
     ready_once: std::sync::Once,
+    /// Start-up work still running: the page's first screen and the tray
+    /// menu. The last one done hands the memory they freed back.
+    startup_left: AtomicU8,
+    /// The page has drawn its first screen (see [`Shell::first_screen`]).
+    first_screen: tokio::sync::Notify,
 }
 
 impl Shell {
@@ -54,6 +59,8 @@ impl Shell {
             outcomes: Mutex::new(Vec::new()),
             close_to_tray: AtomicBool::new(settings.close_to_tray),
             ready_once: std::sync::Once::new(),
+            startup_left: AtomicU8::new(2),
+            first_screen: tokio::sync::Notify::new(),
         }
     }
 
@@ -72,8 +79,38 @@ impl Shell {
     }
 
     pub fn ui_ready(&self) {
-        self.ready_once
-            .call_once(|| crate::startup::mark("first paint"));
+        self.ready_once.call_once(|| {
+            crate::startup::mark("first paint");
+            self.first_screen.notify_one();
+            self.startup_step_done();
+        });
+    }
+
+    /// Returns once the page has drawn its first screen, or after `at_most`
+    /// (a window started hidden in the tray may not draw for a long time).
+    /// Start-up work the window does not show waits for this, so that it
+    /// does not take the CPU from the page's first frame.
+    pub async fn first_screen(&self, at_most: std::time::Duration) {
+        let _ = tokio::time::timeout(at_most, self.first_screen.notified()).await;
+    }
+
+    /// The tray menu was built for the first time.
+    pub fn tray_built(&self) {
+        crate::startup::mark("tray menu built");
+        self.startup_step_done();
+    }
+
+    /// Start-up builds and serialises every profile's view several times
+    /// over (the page's lists, the tray menu): megabytes at 10,000
+    /// profiles that the allocator would otherwise keep for good. Once the
+    /// first screen is drawn and the menu built, they go back to the system.
+    fn startup_step_done(&self) {
+        if self.startup_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+            tauri::async_runtime::spawn_blocking(|| {
+                latchkey_core::process::release_free_memory();
+                crate::startup::mark("free memory released");
+            });
+        }
     }
 
     pub fn apply_settings(&self, settings: &AppSettings) {

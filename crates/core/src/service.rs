@@ -226,7 +226,7 @@ impl Latchkey {
     pub async fn servers(&self) -> Result<Vec<ServerView>> {
         let servers = self.store.servers().await?;
         let tenants = self.store.tenants().await?;
-        let profiles = self.store.profiles().await?;
+        let counts: HashMap<i64, u32> = self.store.profile_counts().await?.into_iter().collect();
         Ok(servers
             .into_iter()
             .map(|server| ServerView {
@@ -235,7 +235,7 @@ impl Latchkey {
                     .filter(|t| t.server_id == server.id)
                     .cloned()
                     .collect(),
-                profile_count: profiles.iter().filter(|p| p.server_id == server.id).count() as u32,
+                profile_count: counts.get(&server.id).copied().unwrap_or(0),
                 server,
             })
             .collect())

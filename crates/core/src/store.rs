@@ -379,6 +379,17 @@ impl Store {
         )
     }
 
+    /// How many profiles each server has, by server id (servers without
+    /// profiles are absent): counted by SQLite, so the window's server list
+    /// does not read every profile to show a number.
+    pub async fn profile_counts(&self) -> Result<Vec<(i64, u32)>> {
+        Ok(
+            sqlx::query_as("SELECT server_id, COUNT(*) FROM profiles GROUP BY server_id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn profile_ids_of_tenant(&self, tenant_id: i64) -> Result<Vec<i64>> {
         Ok(
             sqlx::query_scalar("SELECT id FROM profiles WHERE tenant_id = ? ORDER BY id")

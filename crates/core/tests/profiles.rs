@@ -65,6 +65,38 @@ async fn servers_and_profiles_survive_a_reopen() {
 }
 
 #[tokio::test]
+async fn each_server_counts_its_own_profiles_and_a_removal_lowers_the_count() {
+    let w = edge().await;
+    let core = &w.core;
+    core.add_server(&server("bare", "avassa", "https://bare.example"))
+        .await
+        .unwrap();
+    core.add_server(&server("quay", "quay", "https://quay.example"))
+        .await
+        .unwrap();
+    for name in ["edge-a", "edge-b", "edge-c"] {
+        w.add(avassa_profile(name, None, None)).await;
+    }
+    w.add(profile("quay-a", "quay", "quay-session").username("alice"))
+        .await;
+    let counts = |servers: Vec<latchkey_core::ServerView>| {
+        servers
+            .into_iter()
+            .map(|s| (s.server.name, s.profile_count))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        counts(core.servers().await.unwrap()),
+        [("bare".into(), 0), ("edge".into(), 3), ("quay".into(), 1)]
+    );
+    core.remove_profile("edge-b").await.unwrap();
+    assert_eq!(
+        counts(core.servers().await.unwrap()),
+        [("bare".into(), 0), ("edge".into(), 2), ("quay".into(), 1)]
+    );
+}
+
+#[tokio::test]
 async fn invalid_input_names_its_field_and_stores_nothing() {
     let w = world().await;
     let core = &w.core;
