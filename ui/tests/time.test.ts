@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countdown, relativeTime, tickDelay } from '../src/lib/time';
+import { countdown, localDateTime, relativeTime, tickDelay } from '../src/lib/time';
 
 describe('relativeTime', () => {
   const now = Date.parse('2030-01-01T12:00:00Z');
@@ -69,5 +69,21 @@ describe('tickDelay', () => {
 
   it('wakes up as a token enters its last hour', () => {
     expect(tickDelay(['2030-01-01T13:00:10Z'], now)).toBe(10_000);
+  });
+});
+
+describe('localDateTime', () => {
+  it('says what toLocaleString says, with one formatter for every call', () => {
+    for (const iso of [
+      '2026-12-03T17:45:05Z',
+      '2027-01-31T00:00:00+02:00',
+      '1999-12-31T23:59:59Z',
+    ]) {
+      expect(localDateTime(iso)).toBe(new Date(iso).toLocaleString());
+    }
+  });
+
+  it('gives back what is not a date as it came', () => {
+    expect(localDateTime('soon')).toBe('soon');
   });
 });
