@@ -20,7 +20,7 @@ use crate::keyring_session::{Lean, SecretServiceSession};
 use crate::model::Profile;
 use crate::settings::{self, AppSettings};
 use crate::store::Store;
-use crate::tokens::{self as tok, TokenStatus};
+use crate::tokens::{self as tok, TokenMeta, TokenStatus};
 use crate::vault::{Secret, SecretKey};
 use time::Duration;
 
@@ -32,26 +32,38 @@ pub async fn valid_token(
     clock: &SharedClock,
     name: &str,
 ) -> Option<(Profile, Secret)> {
-    // The keyring session does not depend on the profile: negotiate it while
-    // the database is read.
+    // The keyring session does not depend on the profile: it is negotiated
+    // while the database is read, and the entry is searched for the moment
+    // the profile's row names it (see `SecretServiceSession::get_once`).
     #[cfg(target_os = "linux")]
-    let session = tokio::task::spawn_blocking(SecretServiceSession::open);
+    let (key_sender, key_receiver) = tokio::sync::oneshot::channel::<SecretKey>();
+    #[cfg(target_os = "linux")]
+    let lookup = {
+        let service = env.keyring_service.clone();
+        tokio::task::spawn_blocking(move || {
+            SecretServiceSession::get_once(&service, || key_receiver.blocking_recv().ok())
+        })
+    };
     let store = Store::open_current(&env.data_dir).await.ok()??;
-    let Some((profile, key)) = stored_valid(&store, clock, name).await else {
+    let Some((profile, token)) = stored_token(&store, name).await else {
         store.close().await;
         return None;
     };
+    let key = SecretKey::new(profile.id, token.kind.slot());
+    // The entry is searched for now; whether the token may be handed out is
+    // read meanwhile. A secret read for a token that may not is dropped.
+    #[cfg(target_os = "linux")]
+    let _ = key_sender.send(key);
+    let may_hand_out = hands_out(&store, clock, &profile, &token).await;
     // Closing the database checkpoints its WAL and removes the WAL files:
     // done while the keyring answers, not before it is asked.
     let (_, secret) = tokio::join!(store.close(), async {
+        if !may_hand_out {
+            return None;
+        }
         #[cfg(target_os = "linux")]
         {
-            let session = session.await.ok()??;
-            let service = env.keyring_service.clone();
-            let found = tokio::task::spawn_blocking(move || session.get(&service, &key))
-                .await
-                .ok()?;
-            match found {
+            match lookup.await.ok()? {
                 Lean::Sure(Some(secret)) => Some(secret),
                 // Missing from the keyring, or a case the keyring crate handles.
                 Lean::Sure(None) | Lean::Unsure => None,
@@ -66,37 +78,43 @@ pub async fn valid_token(
     Some((profile, secret?))
 }
 
-/// The profile and the keyring address of its token, when the token's
-/// metadata says it can be handed out as it is.
-async fn stored_valid(
-    store: &Store,
-    clock: &SharedClock,
-    name: &str,
-) -> Option<(Profile, SecretKey)> {
+/// The profile named `name` and its primary token, if both are stored.
+async fn stored_token(store: &Store, name: &str) -> Option<(Profile, TokenMeta)> {
     let profile = store.profile_by_name(name).await.ok()??;
     let token = store.primary_token(profile.id).await.ok()??;
-    let renewal = store.renewal(profile.id).await.ok()?;
-    let settings: AppSettings = match store.setting(settings::KEY).await.ok()? {
-        Some(json) => serde_json::from_str(&json).ok()?,
-        None => AppSettings::default(),
+    Some((profile, token))
+}
+
+/// Whether the token's metadata says it can be handed out as it is.
+async fn hands_out(
+    store: &Store,
+    clock: &SharedClock,
+    profile: &Profile,
+    token: &TokenMeta,
+) -> bool {
+    let Ok(renewal) = store.renewal(profile.id).await else {
+        return false;
+    };
+    let settings: AppSettings = match store.setting(settings::KEY).await {
+        Ok(Some(json)) => match serde_json::from_str(&json) {
+            Ok(settings) => settings,
+            Err(_) => return false,
+        },
+        Ok(None) => AppSettings::default(),
+        Err(_) => return false,
     };
     let now = clock.now();
     let status = tok::status(
         now,
-        Some(&token),
+        Some(token),
         &renewal,
         crate::providers::registry::renewal_policy(profile.login),
         Duration::minutes(i64::from(settings.expiring_minutes)),
     );
     // The statuses in which `Latchkey::token` may renew first, or refuses.
-    if matches!(
+    !(matches!(
         status,
         TokenStatus::RenewDue | TokenStatus::Expired | TokenStatus::Failed
     ) || token.expires_at.is_some_and(|e| now >= e)
-        || renewal.refused
-    {
-        return None;
-    }
-    let key = SecretKey::new(profile.id, token.kind.slot());
-    Some((profile, key))
+        || renewal.refused)
 }

@@ -26,13 +26,18 @@ use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use dbus::arg::{PropMap, RefArg, Variant};
 use dbus::blocking::{Connection, Proxy};
-use dbus::Path;
+use dbus::channel::Channel;
+use dbus::message::MessageType;
+use dbus::{Message, Path};
 use num::BigUint;
 use rand::Rng;
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use zeroize::Zeroize;
 
+/// The message bus itself, which a connection registers with.
+const BUS: &str = "org.freedesktop.DBus";
+const BUS_PATH: &str = "/org/freedesktop/DBus";
 const BUS_NAME: &str = "org.freedesktop.secrets";
 const SERVICE_PATH: &str = "/org/freedesktop/secrets";
 const SERVICE: &str = "org.freedesktop.Secret.Service";
@@ -83,40 +88,55 @@ impl SecretServiceSession {
     /// Connects to the session bus and negotiates a session key; `None` if
     /// anything is amiss (the `keyring` crate will then say what).
     pub fn open() -> Option<Self> {
-        let connection = Connection::new_session().ok()?;
-        let prime = BigUint::parse_bytes(PRIME_HEX, 16)?;
-        // A 256-bit private exponent: twice the ~80-bit strength of this
-        // 1024-bit group is what the exponent needs (RFC 3526 §8, NIST SP
-        // 800-56A); a full-size one makes both exponentiations four times
-        // slower (about 1.5 ms of CPU per `latchkey token`) for no more.
-        let mut private_bytes = [0u8; PRIVATE_EXPONENT_BYTES];
-        rand::rng().fill(&mut private_bytes[..]);
-        let private = BigUint::from_bytes_be(&private_bytes);
-        private_bytes.zeroize();
-        let public = BigUint::from(2u32).modpow(&private, &prime);
-        let input = Variant(Box::new(public.to_bytes_be()) as Box<dyn RefArg>);
-        let (output, session): (Variant<Box<dyn RefArg>>, Path<'static>) =
-            service_object(&connection)
-                .method_call(SERVICE, "OpenSession", (ALGORITHM, input))
-                .ok()?;
-        let server_public = BigUint::from_bytes_be(dbus::arg::cast::<Vec<u8>>(&output.0)?);
-        if server_public <= BigUint::from(1u32) || server_public >= prime {
-            return None;
+        let connection = connect()?;
+        let (request, exchange) = KeyExchange::start()?;
+        let reply = connection
+            .channel()
+            .send_with_reply_and_block(request, TIMEOUT)
+            .ok()?;
+        exchange.finish(connection, &reply)
+    }
+
+    /// The secret of the entry `key` names under `service`, on a connection
+    /// of its own, as [`SecretServiceSession::get`] would find it, in as few
+    /// round trips as the bus allows: the session is asked for before the
+    /// entry is known, and the search for the entry is sent as soon as `key`
+    /// returns it (it may block, e.g. on a database read), without waiting
+    /// for the session, whose key exchange the service is meanwhile doing.
+    /// `key` returning `None` ends it: `Unsure`.
+    pub fn get_once(
+        service: &str,
+        key: impl FnOnce() -> Option<SecretKey>,
+    ) -> Lean<Option<Secret>> {
+        Self::try_get_once(service, key).unwrap_or(Lean::Unsure)
+    }
+
+    fn try_get_once(
+        service: &str,
+        key: impl FnOnce() -> Option<SecretKey>,
+    ) -> Result<Lean<Option<Secret>>, ()> {
+        let connection = connect().ok_or(())?;
+        let (request, exchange) = KeyExchange::start().ok_or(())?;
+        let channel = connection.channel();
+        let open_serial = channel.send(request)?;
+        channel.flush();
+        let Some(key) = key() else {
+            return Ok(Lean::Unsure);
+        };
+        let account = key.account();
+        let search = Message::new_method_call(BUS_NAME, SERVICE_PATH, SERVICE, "SearchItems")
+            .map_err(drop)?
+            .append1(search_attributes(service, &account));
+        let search_serial = channel.send(search)?;
+        channel.flush();
+        let [opened, searched] = replies(channel, [open_serial, search_serial])?;
+        let found: Found = searched.read2().map_err(drop)?;
+        let session = exchange.finish(connection, &opened).ok_or(())?;
+        match session.entry(service, &account, found)? {
+            Entry::One(item) => session.secret_of(item),
+            Entry::None => Ok(Lean::Sure(None)),
+            Entry::Other => Ok(Lean::Unsure),
         }
-        let mut shared = server_public.modpow(&private, &prime).to_bytes_be();
-        // The shared secret enters HKDF as a 128-byte big-endian number.
-        let mut material = vec![0u8; 128usize.checked_sub(shared.len())?];
-        material.extend_from_slice(&shared);
-        shared.zeroize();
-        let mut key = [0u8; 16];
-        let expanded = hkdf::Hkdf::<sha2::Sha256>::new(None, &material).expand(&[], &mut key);
-        material.zeroize();
-        expanded.ok()?;
-        Some(Self {
-            connection,
-            session,
-            key,
-        })
     }
 
     /// The secret of `key` under `service`: `Sure(None)` when there is no
@@ -136,12 +156,15 @@ impl SecretServiceSession {
     }
 
     fn try_get(&self, service: &str, key: &SecretKey) -> Result<Lean<Option<Secret>>, ()> {
-        let account = key.account();
-        let item = match self.find(service, &account)? {
-            Entry::One(item) => item,
-            Entry::None => return Ok(Lean::Sure(None)),
-            Entry::Other => return Ok(Lean::Unsure),
-        };
+        match self.find(service, &key.account())? {
+            Entry::One(item) => self.secret_of(item),
+            Entry::None => Ok(Lean::Sure(None)),
+            Entry::Other => Ok(Lean::Unsure),
+        }
+    }
+
+    /// The secret of one unlocked item, decrypted.
+    fn secret_of(&self, item: Path<'static>) -> Result<Lean<Option<Secret>>, ()> {
         let ((_, iv, value, _),): ((Path<'static>, Vec<u8>, Vec<u8>, String),) = self
             .proxy(item)
             .method_call(ITEM, "GetSecret", (self.session.clone(),))
@@ -216,14 +239,19 @@ impl SecretServiceSession {
     /// the search attributes anywhere, then, if none, items of the default
     /// collection with `service` and `username` (where keyring v1 put them).
     fn find(&self, service: &str, account: &str) -> Result<Entry, ()> {
-        let attributes: HashMap<&str, &str> = HashMap::from([
-            ("service", service),
-            ("username", account),
-            ("target", TARGET),
-        ]);
-        let (unlocked, locked): Found = service_object(&self.connection)
-            .method_call(SERVICE, "SearchItems", (attributes,))
+        let found: Found = service_object(&self.connection)
+            .method_call(
+                SERVICE,
+                "SearchItems",
+                (search_attributes(service, account),),
+            )
             .map_err(drop)?;
+        self.entry(service, account, found)
+    }
+
+    /// The entry the answer to the first search of [`Self::find`] makes,
+    /// after the legacy search when it found nothing.
+    fn entry(&self, service: &str, account: &str, (unlocked, locked): Found) -> Result<Entry, ()> {
         match (unlocked.as_slice(), locked.as_slice()) {
             ([item], []) => return Ok(Entry::One(item.clone())),
             ([], []) => {}
@@ -287,6 +315,117 @@ impl Drop for SecretServiceSession {
     fn drop(&mut self) {
         self.key.zeroize();
     }
+}
+
+/// A connection to the session bus, registered with it by a `Hello` that
+/// is sent but not waited for: the bus handles a connection's messages in
+/// order, so the calls sent after it wait behind it there rather than here,
+/// and a round trip is saved. Without `DBUS_SESSION_BUS_ADDRESS`, libdbus
+/// finds the bus and registers as it always does.
+fn connect() -> Option<Connection> {
+    let Some(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS")
+        .ok()
+        .filter(|address| !address.is_empty())
+    else {
+        return Connection::new_session().ok();
+    };
+    let channel = Channel::open_private(&address).ok()?;
+    let hello = Message::new_method_call(BUS, BUS_PATH, BUS, "Hello").ok()?;
+    channel.send(hello).ok()?;
+    Some(Connection::from(channel))
+}
+
+/// Our half of the key exchange of `OpenSession`, between the request and
+/// its answer.
+struct KeyExchange {
+    prime: BigUint,
+    private: BigUint,
+}
+
+impl KeyExchange {
+    /// A fresh private exponent and the `OpenSession` call that sends its
+    /// public value.
+    fn start() -> Option<(Message, Self)> {
+        let prime = BigUint::parse_bytes(PRIME_HEX, 16)?;
+        // A 256-bit private exponent: twice the ~80-bit strength of this
+        // 1024-bit group is what the exponent needs (RFC 3526 §8, NIST SP
+        // 800-56A); a full-size one makes both exponentiations four times
+        // slower (about 1.5 ms of CPU per `latchkey token`) for no more.
+        let mut private_bytes = [0u8; PRIVATE_EXPONENT_BYTES];
+        rand::rng().fill(&mut private_bytes[..]);
+        let private = BigUint::from_bytes_be(&private_bytes);
+        private_bytes.zeroize();
+        let public = BigUint::from(2u32).modpow(&private, &prime);
+        let input = Variant(Box::new(public.to_bytes_be()) as Box<dyn RefArg>);
+        let request = Message::new_method_call(BUS_NAME, SERVICE_PATH, SERVICE, "OpenSession")
+            .ok()?
+            .append2(ALGORITHM, input);
+        Some((request, Self { prime, private }))
+    }
+
+    /// The session the service's answer to [`Self::start`]'s call opened.
+    fn finish(self, connection: Connection, reply: &Message) -> Option<SecretServiceSession> {
+        let (output, session): (Variant<Box<dyn RefArg>>, Path<'_>) = reply.read2().ok()?;
+        let session = session.into_static();
+        let server_public = BigUint::from_bytes_be(dbus::arg::cast::<Vec<u8>>(&output.0)?);
+        if server_public <= BigUint::from(1u32) || server_public >= self.prime {
+            return None;
+        }
+        let mut shared = server_public
+            .modpow(&self.private, &self.prime)
+            .to_bytes_be();
+        // The shared secret enters HKDF as a 128-byte big-endian number.
+        let mut material = vec![0u8; 128usize.checked_sub(shared.len())?];
+        material.extend_from_slice(&shared);
+        shared.zeroize();
+        let mut key = [0u8; 16];
+        let expanded = hkdf::Hkdf::<sha2::Sha256>::new(None, &material).expand(&[], &mut key);
+        material.zeroize();
+        expanded.ok()?;
+        Some(SecretServiceSession {
+            connection,
+            session,
+            key,
+        })
+    }
+}
+
+/// The attributes the `keyring` crate searches an entry by.
+fn search_attributes<'a>(service: &'a str, account: &'a str) -> HashMap<&'a str, &'a str> {
+    HashMap::from([
+        ("service", service),
+        ("username", account),
+        ("target", TARGET),
+    ])
+}
+
+/// The answers to the two method calls sent as `serials`, in their order,
+/// whatever order they come in; an error answer, a lost connection or no
+/// answer within [`TIMEOUT`] is `Err`.
+fn replies(channel: &Channel, serials: [u32; 2]) -> Result<[Message; 2], ()> {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut answers: [Option<Message>; 2] = [None, None];
+    while answers.iter().any(Option::is_none) {
+        let left = deadline.checked_duration_since(Instant::now()).ok_or(())?;
+        let Some(message) = channel.blocking_pop_message(left).map_err(drop)? else {
+            continue;
+        };
+        // Anything else (the bus's NameAcquired signal) is not ours.
+        let Some(at) = message
+            .get_reply_serial()
+            .and_then(|serial| serials.iter().position(|s| *s == serial))
+        else {
+            continue;
+        };
+        if message.msg_type() != MessageType::MethodReturn {
+            return Err(());
+        }
+        answers[at] = Some(message);
+    }
+    let [Some(first), Some(second)] = answers else {
+        return Err(());
+    };
+    Ok([first, second])
 }
 
 /// The items an entry matches.

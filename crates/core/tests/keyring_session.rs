@@ -119,3 +119,58 @@ fn an_entry_only_the_keyring_crate_understands_is_left_to_it() {
     entry(&service, &key).delete_credential().unwrap();
     assert!(sure(lean.get(&service, &key)).is_none());
 }
+
+#[test]
+fn one_lookup_on_its_own_connection_answers_as_a_session_does() {
+    let service = keyring_service();
+    let key = SecretKey::new(11, SecretSlot::AccessToken);
+    let once = |key: &SecretKey| {
+        let key = *key;
+        SecretServiceSession::get_once(&service, move || Some(key))
+    };
+    assert!(sure(once(&key)).is_none(), "no entry yet");
+    for value in values() {
+        entry(&service, &key).set_password(&value).unwrap();
+        assert_eq!(sure(once(&key)).expect("found").expose(), value);
+    }
+    // The entry is named only once the caller knows it (the token hand-off
+    // reads it from the database meanwhile): a caller that gives up gets no
+    // answer, and nothing is read.
+    assert!(matches!(
+        SecretServiceSession::get_once(&service, || None),
+        Lean::Unsure
+    ));
+    let named_late = SecretServiceSession::get_once(&service, || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        Some(key)
+    });
+    assert_eq!(
+        sure(named_late).expect("found").expose(),
+        values().pop().unwrap()
+    );
+    // Another service's entry is not ours; a legacy one is left to the crate.
+    assert!(sure(SecretServiceSession::get_once(
+        &format!("{service}-other"),
+        || Some(key)
+    ))
+    .is_none());
+    entry(&service, &key).delete_credential().unwrap();
+    let legacy = SecretKey::new(12, SecretSlot::Password);
+    let mut store = std::process::Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=legacy",
+            "service",
+            &service,
+            "username",
+            &legacy.account(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool (libsecret-tools) is installed");
+    std::io::Write::write_all(store.stdin.as_mut().unwrap(), b"from keyring v1").unwrap();
+    drop(store.stdin.take());
+    assert!(store.wait().unwrap().success());
+    assert!(matches!(once(&legacy), Lean::Unsure));
+    entry(&service, &legacy).delete_credential().unwrap();
+}
