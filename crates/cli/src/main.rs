@@ -530,7 +530,8 @@ async fn profile(core: &Latchkey, cmd: ProfileCommand) -> Result<(), Error> {
             let profile = core.add_profile(&input).await?;
             eprintln!("added profile {} ({})", profile.name, profile.login);
         }
-        ProfileCommand::List { json } => output::profiles(&core.profiles().await?, json),
+        ProfileCommand::List { json: true } => output::profiles_json(core.profile_views().await?),
+        ProfileCommand::List { json: false } => output::profiles(&core.profiles().await?),
         ProfileCommand::Remove { name } => {
             core.remove_profile(&name).await?;
             eprintln!("removed profile {name} and its secrets");

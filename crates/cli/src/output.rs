@@ -1,7 +1,7 @@
 //! How lists print: a table for people, one JSON document with `--json`.
 
 use latchkey_core::{ProfileView, ServerView};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use std::io::Write;
 
 /// Writes `value` as pretty JSON and a newline, straight to stdout: a list
@@ -96,10 +96,29 @@ pub fn tenants(servers: &[ServerView], as_json: bool) {
     );
 }
 
-pub fn profiles(profiles: &[ProfileView], as_json: bool) {
-    if as_json {
-        return json(profiles);
+/// Every profile as one pretty JSON array, each written as it is built: the
+/// same text as [`json`] of them all, without holding them all (4.5 MB of
+/// views at 10,000 profiles).
+pub fn profiles_json(profiles: impl Iterator<Item = ProfileView>) {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let written = json_array(&mut out, profiles).and_then(|()| out.flush());
+    // As `println!` does when stdout is gone.
+    if let Err(err) = written {
+        panic!("failed printing to stdout: {err}");
     }
+}
+
+/// `items` as [`json`] writes a slice of them, one at a time.
+fn json_array<T: Serialize>(
+    mut out: impl Write,
+    items: impl Iterator<Item = T>,
+) -> std::io::Result<()> {
+    serde_json::Serializer::pretty(&mut out).collect_seq(items)?;
+    out.write_all(b"\n")
+}
+
+/// The profiles as a table for people.
+pub fn profiles(profiles: &[ProfileView]) {
     if profiles.is_empty() {
         eprintln!("no profiles yet: add one with `latchkey profile add NAME --server S --login L`");
         return;
@@ -120,4 +139,25 @@ pub fn profiles(profiles: &[ProfileView], as_json: bool) {
             })
             .collect(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_array_written_item_by_item_is_the_array_written_whole() {
+        let item = |i: usize| serde_json::json!({"name": format!("p{i}"), "tenant": null, "settings": {"scopes": ["a", "b"]}, "n": i});
+        for count in [0, 1, 3] {
+            let items: Vec<serde_json::Value> = (0..count).map(item).collect();
+            let mut whole = serde_json::to_vec_pretty(&items).unwrap();
+            whole.push(b'\n');
+            let mut one_by_one = Vec::new();
+            json_array(&mut one_by_one, items.into_iter()).unwrap();
+            assert_eq!(
+                String::from_utf8(one_by_one).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+        }
+    }
 }

@@ -363,8 +363,27 @@ impl Latchkey {
     // ---- profiles ----
 
     pub async fn profiles(&self) -> Result<Vec<ProfileView>> {
-        let servers = self.store.servers().await?;
-        let tenants = self.store.tenants().await?;
+        Ok(self.profile_views().await?.collect())
+    }
+
+    /// Every profile's view, by name, each built as it is taken, so a
+    /// caller that writes them out (`latchkey profile list --json`) never
+    /// holds them all. Everything that can fail is read and checked first.
+    pub async fn profile_views(&self) -> Result<impl Iterator<Item = ProfileView> + '_> {
+        let servers: HashMap<i64, Server> = self
+            .store
+            .servers()
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let tenants: HashMap<i64, Tenant> = self
+            .store
+            .tenants()
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
         let waiting = self.redirects.waiting();
         let mut tokens: HashMap<i64, TokenMeta> = HashMap::new();
         for (id, meta) in self.store.all_tokens().await? {
@@ -376,56 +395,48 @@ impl Latchkey {
             self.store.all_renewals().await?.into_iter().collect();
         let expiring = Duration::minutes(self.settings().await?.expiring_minutes as i64);
         let now = self.clock.now();
+        let profiles = self.store.profiles().await?;
+        if let Some(p) = profiles
+            .iter()
+            .find(|p| !servers.contains_key(&p.server_id))
+        {
+            return Err(Error::Internal(format!("profile {} has no server", p.name)));
+        }
         let none = RenewalState::default();
-        self.store
-            .profiles()
-            .await?
-            .into_iter()
-            .map(|p| {
-                let server = servers
-                    .iter()
-                    .find(|s| s.id == p.server_id)
-                    .ok_or_else(|| Error::Internal(format!("profile {} has no server", p.name)))?;
-                let token = tokens.get(&p.id);
-                let status = tok::status(
-                    now,
-                    token,
-                    renewals.get(&p.id).unwrap_or(&none),
-                    crate::providers::registry::renewal_policy(p.login),
-                    expiring,
-                );
-                Ok(ProfileView {
-                    id: p.id,
-                    server: server.name.clone(),
-                    server_kind: server.kind,
-                    tenant: p
-                        .tenant_id
-                        .and_then(|t| tenants.iter().find(|x| x.id == t))
-                        .map(|t| t.name.clone()),
-                    login: p.login,
-                    settings: p.settings,
-                    label: p.label,
-                    status,
-                    // A DCI key is never "logged in": it signs each request.
-                    status_label: if p.login == LoginKind::DciHmac && status == TokenStatus::None {
-                        "signs each request".to_string()
-                    } else {
-                        status.label().to_string()
-                    },
-                    issued_at: token.and_then(|t| t.issued_at).map(tok::rfc3339),
-                    expires_at: token.and_then(|t| t.expires_at).map(tok::rfc3339),
-                    renew_due_at: token.and_then(|t| t.renew_due_at).map(tok::rfc3339),
-                    renewable: crate::providers::registry::renewal_policy(p.login).renews()
-                        && self.renewers.contains_key(&p.login),
-                    waiting: waiting.contains(&p.id),
-                    renewal_failed_at: renewals
-                        .get(&p.id)
-                        .and_then(|r| r.failed_at)
-                        .map(tok::rfc3339),
-                    name: p.name,
-                })
+        Ok(profiles.into_iter().filter_map(move |p| {
+            // Every profile's server was found above.
+            let server = servers.get(&p.server_id)?;
+            let token = tokens.get(&p.id);
+            let renewal = renewals.get(&p.id);
+            let policy = crate::providers::registry::renewal_policy(p.login);
+            let status = tok::status(now, token, renewal.unwrap_or(&none), policy, expiring);
+            Some(ProfileView {
+                id: p.id,
+                server: server.name.clone(),
+                server_kind: server.kind,
+                tenant: p
+                    .tenant_id
+                    .and_then(|t| tenants.get(&t))
+                    .map(|t| t.name.clone()),
+                login: p.login,
+                settings: p.settings,
+                label: p.label,
+                status,
+                // A DCI key is never "logged in": it signs each request.
+                status_label: if p.login == LoginKind::DciHmac && status == TokenStatus::None {
+                    "signs each request".to_string()
+                } else {
+                    status.label().to_string()
+                },
+                issued_at: token.and_then(|t| t.issued_at).map(tok::rfc3339),
+                expires_at: token.and_then(|t| t.expires_at).map(tok::rfc3339),
+                renew_due_at: token.and_then(|t| t.renew_due_at).map(tok::rfc3339),
+                renewable: policy.renews() && self.renewers.contains_key(&p.login),
+                waiting: waiting.contains(&p.id),
+                renewal_failed_at: renewal.and_then(|r| r.failed_at).map(tok::rfc3339),
+                name: p.name,
             })
-            .collect()
+        }))
     }
 
     pub async fn profile_view(&self, id: i64) -> Result<ProfileView> {
