@@ -45,6 +45,8 @@ fn where_(profile: &str, tenant: &Option<String>) -> String {
 }
 
 pub async fn run(core: &Latchkey, args: LoginArgs) -> Result<(), Error> {
+    // The token goes to the keyring at the end: open its session meanwhile.
+    core.vault().prepare();
     let password = if args.password_stdin {
         Some(crate::read_secret_stdin().map_err(|e| {
             Error::invalid(

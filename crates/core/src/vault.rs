@@ -173,6 +173,10 @@ pub trait SecretStore: Send + Sync {
     fn unlock(&self, _prompt_wait: Duration) -> Result<(), VaultError> {
         Ok(())
     }
+
+    /// Gets ready for the calls to come (connects, negotiates), so that they
+    /// wait less; errors are left for those calls to report.
+    fn prepare(&self) {}
 }
 
 /// The account of the keyring check's probe entries. Profile entries are
@@ -276,6 +280,16 @@ fn map_keyring_error(err: keyring::Error) -> VaultError {
 }
 
 impl SecretStore for KeyringStore {
+    fn prepare(&self) {
+        #[cfg(target_os = "linux")]
+        {
+            let mut session = self.session.lock().expect("keyring session lock");
+            if session.is_none() {
+                *session = SecretServiceSession::open();
+            }
+        }
+    }
+
     fn get(&self, key: &SecretKey) -> Result<Option<Secret>, VaultError> {
         #[cfg(target_os = "linux")]
         if let Some(found) = self.lean(|session, service| session.get(service, key)) {
@@ -485,6 +499,15 @@ impl Vault {
 
     pub fn memory() -> Self {
         Self::new(MemoryStore::default())
+    }
+
+    /// Starts getting the store ready for the calls to come, on a thread of
+    /// its own, and returns at once: a login calls this before its HTTP
+    /// requests, so that the keyring session is negotiated while they are
+    /// in flight rather than after them. A call meanwhile waits for it.
+    pub fn prepare(&self) {
+        let store = Arc::clone(&self.store);
+        drop(tokio::task::spawn_blocking(move || store.prepare()));
     }
 
     pub fn keyring(service: impl Into<String>) -> Self {
