@@ -2,7 +2,11 @@
 """Launch to first paint and idle memory of Latchkey's window against a bare
 Tauri 2 window, for scripts/bench.sh window (inside scripts/session.sh --x).
 
-    window.py --bare BIN --app BIN [--store LABEL=DIR ...] [-n RUNS] [--idle SECONDS]
+    window.py --bare BIN --app BIN [--store LABEL=DIR ...] [--also LABEL=BIN ...]
+              [-n RUNS] [--idle SECONDS]
+
+(--also: another build of the app, measured on the same stores in the same
+rounds, for an A/B of a change: e.g. --also before=/tmp/old/latchkey-app.)
 
 Each round launches the bare window twice, once with WebKit's default
 renderer and once with the CPU renderer Latchkey picks for itself
@@ -22,10 +26,15 @@ Launch to first paint, two signals, both from just before the process starts:
   reaches the window later still, so this signal comes before the pixels do,
   by a different amount in each window.
 
-Idle PSS: after --idle seconds past the pixels' signal, the sum of Pss in
+Idle PSS: after --idle seconds past the rAF signal, the sum of Pss in
 /proc/PID/smaps_rollup over the process and all its descendants
 (WebKitWebProcess, WebKitNetworkProcess): shared pages are split between the
-processes that map them, so the sum is what the app costs.
+processes that map them, so the sum is what the app costs. Other programs
+mapping the same libraries (another WebKit app, another engineer's tests)
+take their share of those pages too, so PSS falls as the machine gets busier:
+RSS (shared pages counted in full) and private memory (Private_Clean +
+Private_Dirty: what only this tree holds) are printed beside it, as they do
+not depend on what else runs.
 
 Prints medians and min-max per variant, then, last, the ratios Latchkey /
 bare window (the median of the round-by-round ratios), against each bare
@@ -95,6 +104,7 @@ class Launch:
         self.raf = None
         self.pss = 0
         self.rss = 0
+        self.private = 0
         self.names = []
         self.frames = 0
 
@@ -149,6 +159,9 @@ def launch(binary, data_dir, extra_env, idle, timeout):
             tree = descendants(proc.pid)
             result.pss = sum(smaps_kib(p, "Pss") for p in tree)
             result.rss = sum(smaps_kib(p, "Rss") for p in tree)
+            result.private = sum(
+                smaps_kib(p, "Private_Clean") + smaps_kib(p, "Private_Dirty") for p in tree
+            )
             result.names = sorted(comm(p) for p in tree)
             return result
         finally:
@@ -188,6 +201,7 @@ def main():
     parser.add_argument("--bare", required=True)
     parser.add_argument("--app", required=True)
     parser.add_argument("--store", action="append", default=[], metavar="LABEL=DIR")
+    parser.add_argument("--also", action="append", default=[], metavar="LABEL=BIN")
     parser.add_argument("-n", "--runs", type=int, default=10)
     parser.add_argument("--idle", type=float, default=3.0)
     parser.add_argument("--timeout", type=float, default=60.0)
@@ -196,11 +210,16 @@ def main():
     variants = [
         (BARE, args.bare, None, {}),
         (BARE_CPU, args.bare, None, CPU_RENDERER),
-        ("Latchkey, empty store", args.app, None, {}),
     ]
-    for spec in args.store:
-        label, _, directory = spec.partition("=")
-        variants.append((f"Latchkey, {label}", args.app, directory, {}))
+    builds = [("Latchkey", args.app)]
+    for spec in args.also:
+        name, _, binary = spec.partition("=")
+        builds.append((f"Latchkey {name}", binary))
+    for name, binary in builds:
+        variants.append((f"{name}, empty store", binary, None, {}))
+        for spec in args.store:
+            label, _, directory = spec.partition("=")
+            variants.append((f"{name}, {label}", binary, directory, {}))
     results = {v[0]: [] for v in variants}
     rounds = []
     seen_tree = {}
@@ -222,7 +241,8 @@ def main():
             print(
                 f"run {r} {label}: first paint {got.pixels * 1000:.0f} ms by its pixels "
                 f"({got.frames} frames read), {got.raf * 1000:.0f} ms by rAF; "
-                f"idle PSS {got.pss / 1024:.0f} MiB (RSS {got.rss / 1024:.0f} MiB)",
+                f"idle PSS {got.pss / 1024:.0f} MiB (RSS {got.rss / 1024:.0f} MiB, "
+                f"private {got.private / 1024:.0f} MiB)",
                 flush=True,
             )
         if r > 0:
@@ -240,13 +260,17 @@ def main():
         )
 
     print(f"\n{args.runs} rounds, {args.idle:g} s idle before memory is read; medians (min-max)")
-    print(f"{'':{width}}  first paint, pixels     first paint, rAF        idle PSS")
+    print(
+        f"{'':{width}}  first paint, pixels     first paint, rAF        idle PSS"
+        "                idle private"
+    )
     for label, *_ in variants:
         got = results[label]
         print(
             f"{label:{width}}  {spread([g.pixels for g in got], 1000, 'ms'):22}  "
             f"{spread([g.raf for g in got], 1000, 'ms'):22}  "
-            f"{spread([g.pss for g in got], 1 / 1024, 'MiB')}"
+            f"{spread([g.pss for g in got], 1 / 1024, 'MiB'):22}  "
+            f"{spread([g.private for g in got], 1 / 1024, 'MiB')}"
         )
 
     def ratio(label, base, field):
@@ -258,7 +282,8 @@ def main():
         for label, *_ in variants[2:]:
             print(
                 f"    {label}: start {ratio(label, base, 'pixels'):.2f}x "
-                f"[{ratio(label, base, 'raf'):.2f}x], PSS {ratio(label, base, 'pss'):.2f}x"
+                f"[{ratio(label, base, 'raf'):.2f}x], PSS {ratio(label, base, 'pss'):.2f}x "
+                f"(RSS {ratio(label, base, 'rss'):.2f}x, private {ratio(label, base, 'private'):.2f}x)"
             )
 
 
