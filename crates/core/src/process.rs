@@ -63,8 +63,10 @@ mod tests {
         }
         // Many small blocks, below the mmap threshold, so they live in the
         // heap. The last one allocated is kept: it sits at the heap's top, so
-        // freeing the others cannot simply shrink the heap back.
-        let mut blocks: Vec<Vec<u8>> = (0..10_000)
+        // freeing the others cannot simply shrink the heap back. 80 MB freed
+        // and 40 MB asked back: the other tests of this binary run beside it
+        // and allocate too, but far less than the margin.
+        let mut blocks: Vec<Vec<u8>> = (0..40_000)
             .map(|i| vec![(i % 250 + 1) as u8; 2000])
             .collect();
         let pin = std::hint::black_box(blocks.pop());
@@ -73,8 +75,8 @@ mod tests {
         super::release_free_memory();
         let after = resident_kib();
         assert!(
-            after + 10_000 < before,
-            "freed 20 MB, resident {before} KiB before the trim and {after} KiB after"
+            after + 40_000 < before,
+            "freed 80 MB, resident {before} KiB before the trim and {after} KiB after"
         );
         drop(pin);
     }
