@@ -28,6 +28,26 @@ fn sure<T: std::fmt::Debug>(answer: Lean<T>) -> T {
 }
 
 /// Lengths around the AES block size, and text beyond ASCII.
+/// Stores "from keyring v1" where keyring v1 (and other tools) put entries:
+/// the default collection, without `target`.
+fn store_legacy(service: &str, key: &SecretKey) {
+    let mut store = std::process::Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=legacy",
+            "service",
+            service,
+            "username",
+            &key.account(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool (libsecret-tools) is installed");
+    std::io::Write::write_all(store.stdin.as_mut().unwrap(), b"from keyring v1").unwrap();
+    drop(store.stdin.take());
+    assert!(store.wait().unwrap().success());
+}
+
 fn values() -> Vec<String> {
     vec![
         "x".into(),
@@ -92,23 +112,7 @@ fn an_entry_only_the_keyring_crate_understands_is_left_to_it() {
     let service = keyring_service();
     let lean = session();
     let key = SecretKey::new(7, SecretSlot::Password);
-    // Where keyring v1 (and other tools) put entries: the default collection,
-    // without `target`.
-    let mut store = std::process::Command::new("secret-tool")
-        .args([
-            "store",
-            "--label=legacy",
-            "service",
-            &service,
-            "username",
-            &key.account(),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("secret-tool (libsecret-tools) is installed");
-    std::io::Write::write_all(store.stdin.as_mut().unwrap(), b"from keyring v1").unwrap();
-    drop(store.stdin.take());
-    assert!(store.wait().unwrap().success());
+    store_legacy(&service, &key);
     assert!(matches!(lean.get(&service, &key), Lean::Unsure));
     assert!(matches!(lean.delete(&service, &key), Lean::Unsure));
     assert_eq!(
@@ -156,21 +160,7 @@ fn one_lookup_on_its_own_connection_answers_as_a_session_does() {
     .is_none());
     entry(&service, &key).delete_credential().unwrap();
     let legacy = SecretKey::new(12, SecretSlot::Password);
-    let mut store = std::process::Command::new("secret-tool")
-        .args([
-            "store",
-            "--label=legacy",
-            "service",
-            &service,
-            "username",
-            &legacy.account(),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("secret-tool (libsecret-tools) is installed");
-    std::io::Write::write_all(store.stdin.as_mut().unwrap(), b"from keyring v1").unwrap();
-    drop(store.stdin.take());
-    assert!(store.wait().unwrap().success());
+    store_legacy(&service, &legacy);
     assert!(matches!(once(&legacy), Lean::Unsure));
     entry(&service, &legacy).delete_credential().unwrap();
 }
