@@ -440,9 +440,9 @@ impl Latchkey {
     }
 
     pub async fn profile_view(&self, id: i64) -> Result<ProfileView> {
-        self.profiles()
+        // Views are built as they are taken: only up to the one asked for.
+        self.profile_views()
             .await?
-            .into_iter()
             .find(|p| p.id == id)
             .ok_or_else(|| Error::NotFound(format!("no profile with id {id}")))
     }
