@@ -1,9 +1,11 @@
 //! The hand-off of a valid stored token to a script (`latchkey token`),
 //! without opening the whole core. Scripts call it once per request, so it
-//! does the least that answers the common case: the database opened on one
-//! connection only if its schema is current (no migrations run, no file
-//! created), the profile's rows read, and one keyring lookup whose session is
-//! negotiated meanwhile (see `crate::keyring_session`).
+//! does the least that answers the common case: the database opened on a
+//! connection of its own (no pool, no migrations run, no file created), one
+//! query that reads the profile, its token, what decides whether the token may
+//! be handed out, and whether the schema is this build's, and one keyring
+//! lookup whose session is negotiated meanwhile (see
+//! `crate::keyring_session`).
 //!
 //! It only ever answers with a token that [`Latchkey::token`] would have
 //! returned as it is. Anything else (no data folder yet, a schema to migrate,
@@ -19,7 +21,7 @@ use crate::env::Environment;
 use crate::keyring_session::{Lean, SecretServiceSession};
 use crate::model::Profile;
 use crate::settings::{self, AppSettings};
-use crate::store::Store;
+use crate::store::{HandoffRead, HandoffReader};
 use crate::tokens::{self as tok, TokenMeta, TokenStatus};
 use crate::vault::{Secret, SecretKey};
 use time::Duration;
@@ -44,23 +46,28 @@ pub async fn valid_token(
             SecretServiceSession::get_once(&service, || key_receiver.blocking_recv().ok())
         })
     };
-    let store = Store::open_current(&env.data_dir).await.ok()??;
-    let Some((profile, token)) = stored_token(&store, name).await else {
-        store.close().await;
+    let mut reader = HandoffReader::open(&env.data_dir).await.ok()??;
+    // One query: the profile, its token, and whether the token may be
+    // handed out (its renewal state, the settings).
+    let found = match reader.read(name, settings::KEY).await {
+        Ok(Some(read)) => read
+            .token
+            .clone()
+            .filter(|token| hands_out(clock, &read, token))
+            .map(|token| (read.profile, token)),
+        Ok(None) | Err(_) => None,
+    };
+    let Some((profile, token)) = found else {
+        reader.close().await;
         return None;
     };
+    // The entry is searched for now.
     let key = SecretKey::new(profile.id, token.kind.slot());
-    // The entry is searched for now; whether the token may be handed out is
-    // read meanwhile. A secret read for a token that may not is dropped.
     #[cfg(target_os = "linux")]
     let _ = key_sender.send(key);
-    let may_hand_out = hands_out(&store, clock, &profile, &token).await;
     // Closing the database checkpoints its WAL and removes the WAL files:
     // done while the keyring answers, not before it is asked.
-    let (_, secret) = tokio::join!(store.close(), async {
-        if !may_hand_out {
-            return None;
-        }
+    let (_, secret) = tokio::join!(reader.close(), async {
         #[cfg(target_os = "linux")]
         {
             match lookup.await.ok()? {
@@ -78,37 +85,22 @@ pub async fn valid_token(
     Some((profile, secret?))
 }
 
-/// The profile named `name` and its primary token, if both are stored.
-async fn stored_token(store: &Store, name: &str) -> Option<(Profile, TokenMeta)> {
-    let profile = store.profile_by_name(name).await.ok()??;
-    let token = store.primary_token(profile.id).await.ok()??;
-    Some((profile, token))
-}
-
-/// Whether the token's metadata says it can be handed out as it is.
-async fn hands_out(
-    store: &Store,
-    clock: &SharedClock,
-    profile: &Profile,
-    token: &TokenMeta,
-) -> bool {
-    let Ok(renewal) = store.renewal(profile.id).await else {
-        return false;
-    };
-    let settings: AppSettings = match store.setting(settings::KEY).await {
-        Ok(Some(json)) => match serde_json::from_str(&json) {
+/// Whether the token's metadata, its renewal state and the settings say it
+/// can be handed out as it is.
+fn hands_out(clock: &SharedClock, read: &HandoffRead, token: &TokenMeta) -> bool {
+    let settings: AppSettings = match &read.app_settings {
+        Some(json) => match serde_json::from_str(json) {
             Ok(settings) => settings,
             Err(_) => return false,
         },
-        Ok(None) => AppSettings::default(),
-        Err(_) => return false,
+        None => AppSettings::default(),
     };
     let now = clock.now();
     let status = tok::status(
         now,
         Some(token),
-        &renewal,
-        crate::providers::registry::renewal_policy(profile.login),
+        &read.renewal,
+        crate::providers::registry::renewal_policy(read.profile.login),
         Duration::minutes(i64::from(settings.expiring_minutes)),
     );
     // The statuses in which `Latchkey::token` may renew first, or refuses.
@@ -116,5 +108,5 @@ async fn hands_out(
         status,
         TokenStatus::RenewDue | TokenStatus::Expired | TokenStatus::Failed
     ) || token.expires_at.is_some_and(|e| now >= e)
-        || renewal.refused)
+        || read.renewal.refused)
 }

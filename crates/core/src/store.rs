@@ -12,7 +12,7 @@ use crate::model::{
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{ConnectOptions, Connection, Row, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -88,61 +88,6 @@ impl Store {
             })?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool, path })
-    }
-
-    /// Opens the database only if it exists with exactly the schema this
-    /// build expects, on one connection: no folder or file is created and no
-    /// migration runs, so a command that only reads (`latchkey token`) pays
-    /// for one connection and one query to check the schema. `None` means
-    /// "use [`Store::open`]", which creates and migrates.
-    pub async fn open_current(data_dir: &Path) -> Result<Option<Self>> {
-        let path = data_dir.join("latchkey.db");
-        if !path.is_file() {
-            return Ok(None);
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            // The connection was opened a moment ago; a ping before each
-            // query would double the round trips to SQLite's thread.
-            .test_before_acquire(false)
-            .connect_with(connect_options(&path))
-            .await
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })?;
-        let store = Self { pool, path };
-        if store.schema_is_current().await {
-            Ok(Some(store))
-        } else {
-            store.close().await;
-            Ok(None)
-        }
-    }
-
-    /// Whether every migration of this build, and no other, was applied
-    /// (what [`sqlx::migrate::Migrator::run`] would find nothing to do for).
-    async fn schema_is_current(&self) -> bool {
-        let applied: Vec<(i64, Vec<u8>, bool)> = match sqlx::query_as(
-            "SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version",
-        )
-        .fetch_all(&self.pool)
-        .await
-        {
-            Ok(rows) => rows,
-            // No migrations table: a database this build has never opened.
-            Err(_) => return false,
-        };
-        let expected = MIGRATOR
-            .iter()
-            .filter(|m| m.migration_type.is_up_migration());
-        applied.len() == expected.clone().count()
-            && applied
-                .iter()
-                .zip(expected)
-                .all(|((version, checksum, success), m)| {
-                    *success && *version == m.version && checksum.as_slice() == &*m.checksum
-                })
     }
 
     pub fn path(&self) -> &Path {
@@ -637,6 +582,127 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// What `latchkey token` reads to decide whether it may hand out a stored
+/// token as it is (see `crate::handoff`): the profile, its primary token,
+/// its renewal state and the app's settings (a JSON text, if any were saved).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandoffRead {
+    pub profile: Profile,
+    pub token: Option<TokenMeta>,
+    pub renewal: RenewalState,
+    pub app_settings: Option<String>,
+}
+
+/// A connection of its own for `latchkey token`, which runs once per request
+/// of a script: no pool (whose connection is one more round trip to SQLite's
+/// thread to hand out), no folder or file created, no migration run, and
+/// everything it needs read in one query.
+pub struct HandoffReader(SqliteConnection);
+
+/// The query behind [`HandoffReader::read`]: the profile named `?1` with its
+/// primary token (the first in the key order that is neither a refresh nor an
+/// ID token, as [`Store::primary_token`] picks it), its renewal state, the
+/// settings stored under `?2`, and the migrations applied, so that a schema
+/// other than this build's is told apart without a query of its own.
+const HANDOFF_QUERY: &str =
+    "SELECT p.id, p.name, p.server_id, p.tenant_id, p.login, p.settings, p.label,
+        t.kind, t.issued_at, t.expires_at, t.renew_due_at, t.scopes, t.summary,
+        r.profile_id AS renewal_of, r.last_error, r.failed_at, r.next_retry_at, r.attempts,
+        r.reminded, r.refused,
+        (SELECT value FROM settings WHERE key = ?2) AS app_settings,
+        (SELECT json_group_array(json_array(version, hex(checksum), success))
+           FROM _sqlx_migrations) AS migrations
+     FROM profiles p
+     LEFT JOIN tokens t ON t.profile_id = p.id AND t.kind = (
+         SELECT kind FROM tokens WHERE profile_id = p.id AND kind NOT IN ('refresh', 'id')
+         ORDER BY kind LIMIT 1)
+     LEFT JOIN renewals r ON r.profile_id = p.id
+     WHERE p.name = ?1";
+
+impl HandoffReader {
+    /// Connects to the database in `data_dir` if there is one; `None`
+    /// otherwise (the full open creates it).
+    pub async fn open(data_dir: &Path) -> Result<Option<Self>> {
+        let path = data_dir.join("latchkey.db");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let connection = connect_options(&path)
+            .connect()
+            .await
+            .map_err(|source| StoreError::Open { path, source })?;
+        Ok(Some(Self(connection)))
+    }
+
+    /// The profile named `name` and what decides whether its token may be
+    /// handed out, in one query; `None` when there is no such profile, or the
+    /// schema is not exactly this build's (which a query on an older schema
+    /// may also report as an error: either way, the full open migrates).
+    pub async fn read(&mut self, name: &str, settings_key: &str) -> Result<Option<HandoffRead>> {
+        let Some(row) = sqlx::query(HANDOFF_QUERY)
+            .bind(name)
+            .bind(settings_key)
+            .fetch_optional(&mut self.0)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let migrations: Vec<(i64, String, i64)> =
+            serde_json::from_str(&row.try_get::<String, _>("migrations")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if !migrations_are_current(migrations) {
+            return Ok(None);
+        }
+        let token = match row.try_get::<Option<String>, _>("kind")? {
+            Some(_) => Some(token_from_row(&row)?),
+            None => None,
+        };
+        let renewal = match row.try_get::<Option<i64>, _>("renewal_of")? {
+            Some(_) => renewal_from_row(&row)?,
+            None => RenewalState::default(),
+        };
+        Ok(Some(HandoffRead {
+            profile: profile_from_row(&row)?,
+            token,
+            renewal,
+            app_settings: row.try_get("app_settings")?,
+        }))
+    }
+
+    /// Closes the connection (the last one to close checkpoints the WAL).
+    pub async fn close(self) {
+        let _ = self.0.close().await;
+    }
+}
+
+/// Whether the migrations applied, `(version, checksum in upper-case hex,
+/// success)` in any order, are every migration of this build and no other:
+/// what [`sqlx::migrate::Migrator::run`] would find nothing to do for.
+fn migrations_are_current(mut applied: Vec<(i64, String, i64)>) -> bool {
+    applied.sort_by_key(|(version, _, _)| *version);
+    let expected = MIGRATOR
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration());
+    applied.len() == expected.clone().count()
+        && applied
+            .iter()
+            .zip(expected)
+            .all(|((version, checksum, success), m)| {
+                *success == 1
+                    && *version == m.version
+                    && checksum.len() == 2 * m.checksum.len()
+                    && m.checksum
+                        .iter()
+                        .zip(checksum.as_bytes().chunks(2))
+                        .all(|(byte, hex)| {
+                            std::str::from_utf8(hex)
+                                .ok()
+                                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                                == Some(*byte)
+                        })
+            })
 }
 
 /// How every connection is opened, whether it may create the file or not.
