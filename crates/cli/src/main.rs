@@ -339,7 +339,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             return Ok(());
         }
     }
-    let core = Latchkey::open(&env).await?;
+    let core = Latchkey::open_for_command(&env).await?;
     match command {
         Command::Server(cmd) => server(&core, cmd).await,
         Command::Tenant(cmd) => tenant(&core, cmd).await,

@@ -111,6 +111,24 @@ impl Latchkey {
         ))
     }
 
+    /// The deadline [`Latchkey::reschedule`] computes for `profile` when
+    /// `token` is its primary token and `renewal` its renewal state.
+    pub(crate) fn next_at_of(
+        &self,
+        profile: &Profile,
+        token: &TokenMeta,
+        renewal: &RenewalState,
+        thresholds: &[u32],
+    ) -> Option<OffsetDateTime> {
+        next_at(deadlines(
+            token,
+            renewal,
+            crate::providers::registry::renewal_policy(profile.login),
+            self.can_renew(profile),
+            thresholds,
+        ))
+    }
+
     /// Recomputes when a profile next needs the scheduler. Every write that
     /// changes a token or its renewal state calls this.
     pub async fn reschedule(&self, profile_id: i64) -> Result<()> {

@@ -185,8 +185,19 @@ impl Latchkey {
         Self::open_with(env, Vault::keyring(&env.keyring_service), clock::system()).await
     }
 
+    /// [`Latchkey::open`] for a command that runs a moment (the CLI): the
+    /// store on one connection ([`Store::open_single_connection`]).
+    pub async fn open_for_command(env: &Environment) -> Result<Self> {
+        let store = Store::open_single_connection(&env.data_dir).await?;
+        Ok(Self::with_store(store, Vault::keyring(&env.keyring_service), clock::system()).await)
+    }
+
     pub async fn open_with(env: &Environment, vault: Vault, clock: SharedClock) -> Result<Self> {
         let store = Store::open(&env.data_dir).await?;
+        Ok(Self::with_store(store, vault, clock).await)
+    }
+
+    async fn with_store(store: Store, vault: Vault, clock: SharedClock) -> Self {
         let core = Self {
             store,
             vault,
@@ -202,7 +213,7 @@ impl Latchkey {
         if let Ok(settings) = core.settings().await {
             core.apply_login_wait(&settings);
         }
-        Ok(core)
+        core
     }
 
     pub fn store(&self) -> &Store {
@@ -760,10 +771,6 @@ impl Latchkey {
         self.vault
             .set(SecretKey::new(profile.id, issued.kind.slot()), issued.token)
             .await?;
-        self.store
-            .record_token(profile.id, &meta, &RenewalState::default())
-            .await?;
-        self.reschedule(profile.id).await?;
         let expiry = match meta.expires_at {
             Some(at) => format!("expires {}", tok::rfc3339(at)),
             None => "no expiry".to_string(),
@@ -772,9 +779,43 @@ impl Latchkey {
             Some(d) => format!("{d}; {expiry}"),
             None => expiry,
         };
-        self.store
-            .add_history(profile.id, now, event, Some(&detail))
+        // The next deadline is the one `reschedule` would compute from what
+        // is about to be written, so it goes in the same transaction; unless
+        // the profile keeps a primary token of another kind that comes first
+        // (no login leaves one: changing a profile's login kind forgets its
+        // tokens), which `reschedule` then reads as before.
+        let (kept_kind, settings) = self
+            .store
+            .primary_kind_and_setting(profile.id, settings::KEY)
             .await?;
+        let renewal = RenewalState::default();
+        let is_primary = !matches!(meta.kind, TokenKind::Refresh | TokenKind::Id)
+            && kept_kind.is_none_or(|kept| kept.as_str() >= meta.kind.as_str());
+        let next_at = if is_primary {
+            let thresholds = parse_settings(settings.as_deref())?.reminder_minutes;
+            self.next_at_of(
+                profile,
+                &crate::store::as_stored(&meta),
+                &renewal,
+                &thresholds,
+            )
+        } else {
+            None
+        };
+        self.store
+            .record_issued(&crate::store::IssuedRecord {
+                profile_id: profile.id,
+                meta: &meta,
+                renewal: &renewal,
+                next_at,
+                at: now,
+                event,
+                detail: Some(&detail),
+            })
+            .await?;
+        if !is_primary {
+            self.reschedule(profile.id).await?;
+        }
         Ok(())
     }
 
@@ -952,11 +993,7 @@ impl Latchkey {
     }
 
     pub async fn settings(&self) -> Result<AppSettings> {
-        match self.store.setting(settings::KEY).await? {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| Error::Internal(format!("settings unreadable: {e}"))),
-            None => Ok(AppSettings::default()),
-        }
+        parse_settings(self.store.setting(settings::KEY).await?.as_deref())
     }
 
     pub async fn set_settings(&self, value: &AppSettings) -> Result<()> {
@@ -980,6 +1017,15 @@ impl Latchkey {
         self.apply_login_wait(value);
         self.reschedule_all().await?;
         Ok(())
+    }
+}
+
+/// The settings as stored (a JSON text, if any were saved).
+fn parse_settings(json: Option<&str>) -> Result<AppSettings> {
+    match json {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| Error::Internal(format!("settings unreadable: {e}"))),
+        None => Ok(AppSettings::default()),
     }
 }
 

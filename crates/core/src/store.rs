@@ -58,6 +58,34 @@ macro_rules! profile_select {
     };
 }
 
+/// The upsert of one token's metadata; seven `?`, bound by [`bind_token`].
+macro_rules! token_upsert {
+    () => {
+        "INSERT INTO tokens (profile_id, kind, issued_at, expires_at, renew_due_at, scopes, summary)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(profile_id, kind) DO UPDATE SET issued_at = excluded.issued_at,
+           expires_at = excluded.expires_at, renew_due_at = excluded.renew_due_at,
+           scopes = excluded.scopes, summary = excluded.summary"
+    };
+}
+
+/// The upsert of a profile's renewal state; seven `?`, bound by
+/// [`bind_renewal`], and the extra column, value and update given.
+macro_rules! renewal_upsert {
+    ($column:literal, $value:literal, $update:literal) => {
+        concat!(
+            "INSERT INTO renewals (profile_id, last_error, failed_at, next_retry_at, attempts, reminded, refused",
+            $column,
+            ") VALUES (?, ?, ?, ?, ?, ?, ?",
+            $value,
+            ") ON CONFLICT(profile_id) DO UPDATE SET last_error = excluded.last_error,
+               failed_at = excluded.failed_at, next_retry_at = excluded.next_retry_at,
+               attempts = excluded.attempts, reminded = excluded.reminded, refused = excluded.refused",
+            $update
+        )
+    };
+}
+
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -73,13 +101,31 @@ pub fn is_unique_violation(err: &StoreError) -> bool {
 impl Store {
     /// Opens (creating if needed) `latchkey.db` in `data_dir` and migrates it.
     pub async fn open(data_dir: &Path) -> Result<Self> {
+        Self::open_pool(data_dir, SqlitePoolOptions::new().max_connections(4)).await
+    }
+
+    /// [`Store::open`] with one connection, for a command that runs a
+    /// moment (the CLI): a second connection costs a file open, the pragmas
+    /// and its own WAL bookkeeping, and one connection needs no ping before
+    /// each query. Queries on it wait for each other, so no caller may hold a
+    /// transaction (or a connection) while it awaits another query on the
+    /// same store: it would wait for itself (sqlx gives up after 30 s).
+    /// None does: every transaction in this module runs only its own
+    /// statements, and an import's [`StoreTx`] only the statements given it.
+    pub async fn open_single_connection(data_dir: &Path) -> Result<Self> {
+        let options = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false);
+        Self::open_pool(data_dir, options).await
+    }
+
+    async fn open_pool(data_dir: &Path, options: SqlitePoolOptions) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_path_buf(),
             source,
         })?;
         let path = data_dir.join("latchkey.db");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+        let pool = options
             .connect_with(connect_options(&path).create_if_missing(true))
             .await
             .map_err(|source| StoreError::Open {
@@ -358,20 +404,55 @@ impl Store {
         put_token_on(&mut *self.pool.acquire().await?, profile_id, meta).await
     }
 
-    /// Replaces a token's metadata and the profile's renewal state together,
-    /// in one transaction: a crash leaves both as they were or both new, never
-    /// a new token still marked as failing.
-    pub async fn record_token(
-        &self,
-        profile_id: i64,
-        meta: &TokenMeta,
-        state: &RenewalState,
-    ) -> Result<()> {
+    /// Keeps what a login or renewal issued, in one transaction: the token's
+    /// metadata, the profile's renewal state with its next deadline, and a
+    /// line of history. A crash leaves all of them as they were or all new,
+    /// never a new token still marked as failing. The three statements go to
+    /// SQLite's thread as one message (sqlx runs each statement of a query
+    /// text in turn, the `?` numbered on through them).
+    pub async fn record_issued(&self, record: &IssuedRecord<'_>) -> Result<()> {
+        let query = sqlx::query(concat!(
+            token_upsert!(),
+            "; ",
+            renewal_upsert!(", next_at", ", ?", ", next_at = excluded.next_at"),
+            "; INSERT INTO history (profile_id, at, event, detail) VALUES (?, ?, ?, ?)"
+        ));
+        let query = bind_token(query, record.profile_id, record.meta)?;
+        let query = bind_renewal(query, record.profile_id, record.renewal)?
+            .bind(record.next_at.map(unix))
+            .bind(record.profile_id)
+            .bind(unix(record.at))
+            .bind(record.event)
+            .bind(record.detail);
         let mut tx = self.pool.begin().await?;
-        put_token_on(&mut tx, profile_id, meta).await?;
-        put_renewal_on(&mut tx, profile_id, state).await?;
+        query.execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The kind of the profile's primary token (as [`Store::primary_token`]
+    /// picks it) and the setting stored under `key`, in one query: what a
+    /// login needs to know before [`Store::record_issued`].
+    pub async fn primary_kind_and_setting(
+        &self,
+        profile_id: i64,
+        key: &str,
+    ) -> Result<(Option<TokenKind>, Option<String>)> {
+        let (kind, setting): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT (SELECT kind FROM tokens WHERE profile_id = ? AND kind NOT IN ('refresh', 'id')
+                     ORDER BY kind LIMIT 1),
+                    (SELECT value FROM settings WHERE key = ?)",
+        )
+        .bind(profile_id)
+        .bind(key)
+        .fetch_one(&self.pool)
+        .await?;
+        let kind = kind
+            .map(|k| {
+                TokenKind::parse(&k).ok_or_else(|| StoreError::Corrupt(format!("token kind {k}")))
+            })
+            .transpose()?;
+        Ok((kind, setting))
     }
 
     /// Every token of every profile, as `(profile_id, meta)`.
@@ -717,6 +798,30 @@ fn connect_options(path: &Path) -> SqliteConnectOptions {
         .busy_timeout(Duration::from_secs(5))
 }
 
+/// What [`Store::record_issued`] writes.
+pub struct IssuedRecord<'a> {
+    pub profile_id: i64,
+    pub meta: &'a TokenMeta,
+    pub renewal: &'a RenewalState,
+    /// The profile's next deadline (see `Latchkey::reschedule`).
+    pub next_at: Option<OffsetDateTime>,
+    /// The history line: when, what, and in words.
+    pub at: OffsetDateTime,
+    pub event: &'a str,
+    pub detail: Option<&'a str>,
+}
+
+/// A token's metadata as the store gives it back: times in whole seconds.
+pub fn as_stored(meta: &TokenMeta) -> TokenMeta {
+    let second = |t: Option<OffsetDateTime>| t.map(|t| t.replace_nanosecond(0).unwrap_or(t));
+    TokenMeta {
+        issued_at: second(meta.issued_at),
+        expires_at: second(meta.expires_at),
+        renew_due_at: second(meta.renew_due_at),
+        ..meta.clone()
+    }
+}
+
 /// One line of a profile's history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryRow {
@@ -827,27 +932,51 @@ async fn fetch_as_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+fn bind_token<'q>(
+    query: SqliteQuery<'q>,
+    profile_id: i64,
+    meta: &TokenMeta,
+) -> Result<SqliteQuery<'q>> {
+    Ok(query
+        .bind(profile_id)
+        .bind(meta.kind.as_str())
+        .bind(meta.issued_at.map(unix))
+        .bind(meta.expires_at.map(unix))
+        .bind(meta.renew_due_at.map(unix))
+        .bind(serde_json::to_string(&meta.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(
+            serde_json::to_string(&meta.summary).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ))
+}
+
+fn bind_renewal<'q>(
+    query: SqliteQuery<'q>,
+    profile_id: i64,
+    state: &RenewalState,
+) -> Result<SqliteQuery<'q>> {
+    Ok(query
+        .bind(profile_id)
+        .bind(state.last_error.clone())
+        .bind(state.failed_at.map(unix))
+        .bind(state.next_retry_at.map(unix))
+        .bind(state.attempts as i64)
+        .bind(
+            serde_json::to_string(&state.reminded)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )
+        .bind(state.refused))
+}
+
 async fn put_token_on(
     conn: &mut SqliteConnection,
     profile_id: i64,
     meta: &TokenMeta,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO tokens (profile_id, kind, issued_at, expires_at, renew_due_at, scopes, summary)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(profile_id, kind) DO UPDATE SET issued_at = excluded.issued_at,
-           expires_at = excluded.expires_at, renew_due_at = excluded.renew_due_at,
-           scopes = excluded.scopes, summary = excluded.summary",
-    )
-    .bind(profile_id)
-    .bind(meta.kind.as_str())
-    .bind(meta.issued_at.map(unix))
-    .bind(meta.expires_at.map(unix))
-    .bind(meta.renew_due_at.map(unix))
-    .bind(serde_json::to_string(&meta.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-    .bind(serde_json::to_string(&meta.summary).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-    .execute(conn)
-    .await?;
+    bind_token(sqlx::query(token_upsert!()), profile_id, meta)?
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -856,22 +985,9 @@ async fn put_renewal_on(
     profile_id: i64,
     state: &RenewalState,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO renewals (profile_id, last_error, failed_at, next_retry_at, attempts, reminded, refused)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(profile_id) DO UPDATE SET last_error = excluded.last_error,
-           failed_at = excluded.failed_at, next_retry_at = excluded.next_retry_at,
-           attempts = excluded.attempts, reminded = excluded.reminded, refused = excluded.refused",
-    )
-    .bind(profile_id)
-    .bind(&state.last_error)
-    .bind(state.failed_at.map(unix))
-    .bind(state.next_retry_at.map(unix))
-    .bind(state.attempts as i64)
-    .bind(serde_json::to_string(&state.reminded).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-    .bind(state.refused)
-    .execute(conn)
-    .await?;
+    bind_renewal(sqlx::query(renewal_upsert!("", "", "")), profile_id, state)?
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -115,3 +115,38 @@ async fn all_at_once_decides_as_one_by_one_does() {
     assert_ne!(after, expected, "the thresholds moved some deadlines");
     assert_eq!(one_by_one(core).await, after);
 }
+
+/// `record_issued` writes a token's deadline in the transaction that stores
+/// the token: it must be the one `reschedule` computes from what was stored,
+/// also when the times have fractions of a second (the store keeps whole
+/// seconds, and the deadline rounds up to the next one).
+#[tokio::test]
+async fn a_recorded_token_gets_the_deadline_reschedule_gives_it() {
+    let start = T0 + Duration::milliseconds(437);
+    let w = World::at(start)
+        .with_server_at("edge", "avassa", "https://edge.example")
+        .with_server_at("sso", "oidc", "https://sso.example")
+        .with_tenant("edge", "acme")
+        .build()
+        .await;
+    let core = &w.core;
+    for i in 0..8i64 {
+        let ops = profile(&format!("ops-{i}"), "edge", "avassa-password");
+        let p = w.add(ops.tenant("acme").username("bob")).await;
+        let issued = start - Duration::minutes(7 * i) + Duration::milliseconds(113 * i);
+        let mut t = IssuedToken::from_token(TokenKind::Access, Secret::new("t"), issued, None);
+        t.expires_at = Some(issued + Duration::hours(4) + Duration::milliseconds(71 * i));
+        if i % 2 == 0 {
+            t.refresh = Some(Secret::new("r"));
+        }
+        core.record_issued(&p, t, "issued", None).await.unwrap();
+        // Pasted tokens (stored through `record_issued` too): reminders only.
+        let ci = profile(&format!("ci-{i}"), "sso", "manual-token");
+        w.add(ci.secret("m").expires(&format!("{}m", 20 + 37 * i)))
+            .await;
+        w.clock.advance(Duration::milliseconds(229));
+    }
+    let recorded = core.store().all_next_at().await.unwrap();
+    assert!(recorded.values().filter(|at| at.is_some()).count() >= 16);
+    assert_eq!(one_by_one(core).await, recorded);
+}

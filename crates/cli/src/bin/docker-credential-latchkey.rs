@@ -76,7 +76,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         let env = Environment::from_env();
-        let core = match Latchkey::open(&env).await {
+        let core = match Latchkey::open_for_command(&env).await {
             Ok(core) => core,
             Err(e) => return fail(&one_line(&e)),
         };
