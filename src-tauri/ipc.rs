@@ -146,6 +146,48 @@ pub async fn list_profiles(shell: State<'_, Shell>) -> Reply<Vec<ProfileView>> {
     Ok(shell.core.profiles().await?)
 }
 
+/// The profiles of the window's first screen: all of them when there are no
+/// more than `rows`, in the list's order (by name); else the first `rows` in
+/// the timeline's order (the first view beyond a handful), and the rest is
+/// left to `list_profiles`, which the page asks once that screen is drawn.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct FirstProfiles {
+    pub profiles: Vec<ProfileView>,
+    /// How many profiles there are in all.
+    pub total: u32,
+    /// `profiles` holds every profile.
+    pub complete: bool,
+}
+
+/// What the window shows first, without every profile: at 10,000 of them
+/// the page would otherwise receive, parse and sort 3.5 MB of JSON before
+/// drawing anything (issue 13). Only a screenful crosses, and Rust holds at
+/// most twice that many views at a time.
+#[tauri::command]
+#[specta::specta]
+pub async fn first_profiles(shell: State<'_, Shell>, rows: u32) -> Reply<FirstProfiles> {
+    let rows = rows as usize;
+    let mut views = shell.core.profile_views().await?;
+    let by_name: Vec<ProfileView> = views.by_ref().take(rows + 1).collect();
+    let first = if by_name.len() <= rows {
+        let total = by_name.len() as u32;
+        FirstProfiles {
+            profiles: by_name,
+            total,
+            complete: true,
+        }
+    } else {
+        let (profiles, total) =
+            latchkey_core::screen::first_of_timeline(by_name.into_iter().chain(views), rows);
+        FirstProfiles {
+            profiles,
+            total: total as u32,
+            complete: false,
+        }
+    };
+    Ok(first)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn add_profile(
@@ -572,11 +614,24 @@ pub async fn start_sandbox(
     Ok(started)
 }
 
+/// One of the page's start-up marks (the Performance API's): its name, and
+/// when it was made, in milliseconds since the Unix epoch.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct PageMark {
+    pub name: String,
+    pub at_ms: f64,
+}
+
 /// The page has rendered for the first time. With `LATCHKEY_TRACE_STARTUP` set
-/// the shell prints the time since launch (the bench script reads it).
+/// the shell prints the time since launch (the bench script reads it), and
+/// that of each of the page's start-up `marks` (its script started, data
+/// asked, data received, the first screen in the DOM), in launch order.
 #[tauri::command]
 #[specta::specta]
-pub fn ui_ready(shell: State<'_, Shell>) {
+pub fn ui_ready(shell: State<'_, Shell>, marks: Vec<PageMark>) {
+    for mark in &marks {
+        crate::startup::mark_at(&format!("page {}", mark.name), mark.at_ms);
+    }
     shell.ui_ready();
 }
 
@@ -595,6 +650,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             add_tenant,
             remove_tenant,
             list_profiles,
+            first_profiles,
             add_profile,
             update_profile,
             remove_profile,

@@ -43,6 +43,7 @@ window.
 
 import argparse
 import os
+import re
 import select
 import shutil
 import signal
@@ -107,6 +108,12 @@ class Launch:
         self.private = 0
         self.names = []
         self.frames = 0
+        # The app's start-up stages (LATCHKEY_TRACE_STARTUP), first
+        # occurrence of each: stage -> seconds after launch by its own clock.
+        self.stages = {}
+        # Per process name (the app, WebKitWebProcess, WebKitNetworkProcess):
+        # (PSS, private) in KiB.
+        self.per_process = {}
 
 
 def launch(binary, data_dir, extra_env, idle, timeout):
@@ -135,6 +142,9 @@ def launch(binary, data_dir, extra_env, idle, timeout):
             for line in proc.stderr:
                 if result.raf is None and b"first paint" in line:
                     result.raf = time.perf_counter() - start
+                stage = STAGE.match(line.decode(errors="replace"))
+                if stage:
+                    result.stages.setdefault(stage[1], int(stage[2]) / 1000)
                 stderr_tail.append(line)
                 del stderr_tail[:-40]
 
@@ -163,6 +173,12 @@ def launch(binary, data_dir, extra_env, idle, timeout):
                 smaps_kib(p, "Private_Clean") + smaps_kib(p, "Private_Dirty") for p in tree
             )
             result.names = sorted(comm(p) for p in tree)
+            for p in tree:
+                pss, private = result.per_process.get(comm(p), (0, 0))
+                result.per_process[comm(p)] = (
+                    pss + smaps_kib(p, "Pss"),
+                    private + smaps_kib(p, "Private_Clean") + smaps_kib(p, "Private_Dirty"),
+                )
             return result
         finally:
             watch.close()
@@ -191,6 +207,9 @@ def stop(proc):
                 pass
 
 
+# "latchkey: STAGE N ms after launch", from src-tauri/startup.rs.
+STAGE = re.compile(r"latchkey: (.+) (\d+) ms after launch")
+
 BARE = "bare window"
 BARE_CPU = "bare window, CPU renderer"
 CPU_RENDERER = {"WEBKIT_SKIA_ENABLE_CPU_RENDERING": "1"}
@@ -205,6 +224,11 @@ def main():
     parser.add_argument("-n", "--runs", type=int, default=10)
     parser.add_argument("--idle", type=float, default=3.0)
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument(
+        "--phases", action="store_true",
+        help="also print, per variant, the median time of each start-up stage the app "
+        "traces and the idle memory of each process",
+    )
     args = parser.parse_args()
 
     variants = [
@@ -273,6 +297,9 @@ def main():
             f"{spread([g.private for g in got], 1 / 1024, 'MiB')}"
         )
 
+    if args.phases:
+        print_phases(variants, results)
+
     def ratio(label, base, field):
         return statistics.median(getattr(r[label], field) / getattr(r[base], field) for r in rounds)
 
@@ -284,6 +311,28 @@ def main():
                 f"    {label}: start {ratio(label, base, 'pixels'):.2f}x "
                 f"[{ratio(label, base, 'raf'):.2f}x], PSS {ratio(label, base, 'pss'):.2f}x "
                 f"(RSS {ratio(label, base, 'rss'):.2f}x, private {ratio(label, base, 'private'):.2f}x)"
+            )
+
+
+def print_phases(variants, results):
+    """Where the time and memory go: each traced stage's median (ms after
+    launch, the app's own clock; the page's marks by the wall clock), and
+    each process's idle PSS and private memory (medians, MiB)."""
+    for label, *_ in variants:
+        got = results[label]
+        print(f"\n{label}:")
+        stages = {}
+        for g in got:
+            for stage, at in g.stages.items():
+                stages.setdefault(stage, []).append(at)
+        for stage, times in sorted(stages.items(), key=lambda kv: statistics.median(kv[1])):
+            print(f"  {statistics.median(times) * 1000:6.0f} ms  {stage}")
+        for name in sorted({n for g in got for n in g.per_process}):
+            pss = [g.per_process.get(name, (0, 0))[0] / 1024 for g in got]
+            private = [g.per_process.get(name, (0, 0))[1] / 1024 for g in got]
+            print(
+                f"  {name}: PSS {statistics.median(pss):.0f} MiB, "
+                f"private {statistics.median(private):.0f} MiB"
             )
 
 

@@ -15,6 +15,7 @@ export const removeServer = vi.fn<Fn<'removeServer'>>();
 export const addTenant = vi.fn<Fn<'addTenant'>>();
 export const removeTenant = vi.fn<Fn<'removeTenant'>>();
 export const listProfiles = vi.fn<Fn<'listProfiles'>>();
+export const firstProfiles = vi.fn<Fn<'firstProfiles'>>();
 export const addProfile = vi.fn<Fn<'addProfile'>>();
 export const updateProfile = vi.fn<Fn<'updateProfile'>>();
 export const removeProfile = vi.fn<Fn<'removeProfile'>>();

@@ -6,6 +6,7 @@ import { render } from '@testing-library/svelte';
 import { vi } from 'vitest';
 import App from '../src/App.svelte';
 import * as api from '../src/ipc/api';
+import { timelineOrder } from '../src/lib/timeline';
 import type {
   AppInfo,
   AppSettings,
@@ -57,6 +58,16 @@ export function stubApi(world: World = {}) {
   m.catalog.mockResolvedValue(fixtures.catalog);
   m.listServers.mockResolvedValue(world.servers ?? []);
   m.listProfiles.mockResolvedValue(world.profiles ?? []);
+  // As Rust answers: all of them when they fit the first screen, else its
+  // first rows of the timeline (the rest comes from listProfiles).
+  m.firstProfiles.mockImplementation((rows) => {
+    const all = world.profiles ?? [];
+    return Promise.resolve(
+      all.length <= rows
+        ? { profiles: all, total: all.length, complete: true }
+        : { profiles: timelineOrder(all).slice(0, rows), total: all.length, complete: false },
+    );
+  });
   m.redirectOutcomes.mockResolvedValue(world.outcomes ?? []);
   m.addServer.mockResolvedValue({
     id: 99,

@@ -90,6 +90,31 @@ describe('grouping by server', () => {
 });
 
 describe('10,000 profiles', () => {
+  it('draw the first screen from a screenful of them, with the count of all, then load them all', async () => {
+    const world = many(10_000);
+    const { api } = renderApp(world);
+    let answer!: (all: ProfileView[]) => void;
+    api.listProfiles.mockReturnValue(new Promise((resolve) => (answer = resolve)));
+    const first = await screen.findAllByTestId('timeline-row');
+    expect(api.firstProfiles).toHaveBeenCalledTimes(1);
+    expect(first[0]).toHaveAttribute('data-profile', 'profile-00000');
+    expect(screen.getByTestId('profile-count')).toHaveTextContent('10,000 profiles');
+    // Until every profile has come, the window does not call itself ready.
+    expect(screen.getByTestId('app-loading')).toBeInTheDocument();
+    await waitFor(() => expect(api.listProfiles).toHaveBeenCalledTimes(1));
+    answer(world.profiles);
+    await screen.findByTestId('app-ready');
+    expect(screen.getByTestId('profile-count')).toHaveTextContent('10,000 profiles');
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('searchbox', { name: 'Search profiles' }), 'profile-09876');
+    await waitFor(() =>
+      expect(
+        screen.getAllByTestId('timeline-row').map((r) => r.getAttribute('data-profile')),
+      ).toEqual(['profile-09876']),
+    );
+    expect(api.listProfiles).toHaveBeenCalledTimes(1);
+  });
+
   it('open on the timeline, which puts only a screenful of rows in the page', async () => {
     renderApp(many(10_000));
     const rows = await screen.findAllByTestId('timeline-row');

@@ -46,8 +46,8 @@ describe('the logout report', () => {
     expect(note).toHaveRole('status');
     expect(note).toHaveTextContent(revoked.message);
     expect(screen.queryByRole('dialog', { name: 'Log out of prod' })).not.toBeInTheDocument();
-    // The lists reload: the profile has no token any more.
-    await waitFor(() => expect(api.listProfiles.mock.calls.length).toBeGreaterThan(1));
+    // The lists reload (the start asked only for the first screen): the profile has no token any more.
+    await waitFor(() => expect(api.listProfiles.mock.calls.length).toBeGreaterThan(0));
   });
 
   it('is information when the server revoked, a warning when the tokens were only forgotten', () => {

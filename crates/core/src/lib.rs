@@ -23,6 +23,7 @@ pub mod process;
 pub mod providers;
 pub mod renewal;
 pub mod renewal_lock;
+pub mod screen;
 pub mod secret;
 pub mod service;
 pub mod settings;

@@ -13,6 +13,7 @@ import {
   type CopyFormat,
   type CopyReceipt,
   type CredentialDetail,
+  type FirstProfiles,
   type FocusProfile,
   type Inspection,
   type IpcError,
@@ -21,6 +22,7 @@ import {
   type LifecycleEvent,
   type LoginStep,
   type LogoutReport,
+  type PageMark,
   type Profile,
   type ProfileInput,
   type ProfileView,
@@ -46,6 +48,7 @@ export type {
   CopyFormat,
   CopyReceipt,
   CredentialDetail,
+  FirstProfiles,
   FocusProfile,
   Inspection,
   KeyInput,
@@ -134,6 +137,8 @@ export const removeTenant = (server: string, name: string, cascade: boolean): Pr
   unwrap(() => commands.removeTenant(server, name, cascade)).then(() => undefined);
 
 export const listProfiles = (): Promise<ProfileView[]> => unwrap(() => commands.listProfiles());
+export const firstProfiles = (rows: number): Promise<FirstProfiles> =>
+  unwrap(() => commands.firstProfiles(rows));
 export const addProfile = (input: ProfileInput): Promise<Profile> =>
   unwrap(() => commands.addProfile(input));
 export const updateProfile = (id: number, input: ProfileInput): Promise<Profile> =>
@@ -227,8 +232,8 @@ export const sandboxStatus = (): Promise<SandboxStatus> => unwrap(() => commands
  */
 export const startSandbox = (): Promise<SandboxStarted> => unwrap(() => commands.startSandbox());
 
-/** Tells the shell the page has rendered for the first time (startup timing). */
-export const uiReady = (): Promise<void> => plain(() => commands.uiReady());
+/** Tells the shell the page has rendered for the first time, with its start-up marks (startup timing). */
+export const uiReady = (marks: PageMark[]): Promise<void> => plain(() => commands.uiReady(marks));
 
 export const onRedirectOutcome = (cb: (outcome: RedirectOutcome) => void): Promise<UnlistenFn> =>
   events.redirectOutcome.listen((e) => cb(e.payload));

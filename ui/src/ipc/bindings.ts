@@ -24,6 +24,13 @@ export const commands = {
 	addTenant: (server: string, name: string) => typedError<Tenant, IpcError>(__TAURI_INVOKE("add_tenant", { server, name })),
 	removeTenant: (server: string, name: string, cascade: boolean) => typedError<null, IpcError>(__TAURI_INVOKE("remove_tenant", { server, name, cascade })),
 	listProfiles: () => typedError<ProfileView[], IpcError>(__TAURI_INVOKE("list_profiles")),
+	/**
+	 *  What the window shows first, without every profile: at 10,000 of them
+	 *  the page would otherwise receive, parse and sort 3.5 MB of JSON before
+	 *  drawing anything (issue 13). Only a screenful crosses, and Rust holds at
+	 *  most twice that many views at a time.
+	 */
+	firstProfiles: (rows: number) => typedError<FirstProfiles, IpcError>(__TAURI_INVOKE("first_profiles", { rows })),
 	addProfile: (input: ProfileInput) => typedError<Profile, IpcError>(__TAURI_INVOKE("add_profile", { input })),
 	updateProfile: (id: number, input: ProfileInput) => typedError<Profile, IpcError>(__TAURI_INVOKE("update_profile", { id, input })),
 	removeProfile: (name: string) => typedError<null, IpcError>(__TAURI_INVOKE("remove_profile", { name })),
@@ -36,9 +43,11 @@ export const commands = {
 	redirectOutcomes: () => __TAURI_INVOKE<RedirectOutcome[]>("redirect_outcomes"),
 	/**
 	 *  The page has rendered for the first time. With `LATCHKEY_TRACE_STARTUP` set
-	 *  the shell prints the time since launch (the bench script reads it).
+	 *  the shell prints the time since launch (the bench script reads it), and
+	 *  that of each of the page's start-up `marks` (its script started, data
+	 *  asked, data received, the first screen in the DOM), in launch order.
 	 */
-	uiReady: () => __TAURI_INVOKE<void>("ui_ready"),
+	uiReady: (marks: PageMark[]) => __TAURI_INVOKE<void>("ui_ready", { marks }),
 	/**  Whether this build can start the offline sandbox, and where it serves. */
 	sandboxStatus: () => typedError<SandboxStatus, IpcError>(__TAURI_INVOKE("sandbox_status")),
 	/**
@@ -235,6 +244,20 @@ export type FailureCause =
 "unreachable";
 
 /**
+ *  The profiles of the window's first screen: all of them when there are no
+ *  more than `rows`, in the list's order (by name); else the first `rows` in
+ *  the timeline's order (the first view beyond a handful), and the rest is
+ *  left to `list_profiles`, which the page asks once that screen is drawn.
+ */
+export type FirstProfiles = {
+	profiles: ProfileView[],
+	/**  How many profiles there are in all. */
+	total: number,
+	/**  `profiles` holds every profile. */
+	complete: boolean,
+};
+
+/**
  *  The user picked a profile in the tray, or clicked a notification: show
  *  it, and with `login`, start its login (the password or OTP dialog, or the
  *  browser) as if "Log in" had been pressed.
@@ -407,6 +430,15 @@ export type LogoutReport = {
 	revoked: boolean,
 	/**  Open this in the browser to end the provider's own session. */
 	end_session_url: string | null,
+};
+
+/**
+ *  One of the page's start-up marks (the Performance API's): its name, and
+ *  when it was made, in milliseconds since the Unix epoch.
+ */
+export type PageMark = {
+	name: string,
+	at_ms: number | null,
 };
 
 /**  A server × tenant × identity: the unit a token belongs to. */

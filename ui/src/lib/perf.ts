@@ -1,6 +1,7 @@
 // Marks on the Performance API timeline, so the end-to-end tests can read how
 // long the window took to show what Rust sent (`performance.getEntriesByName`):
-// "latchkey:profiles-received" when a reload's answer arrives, and a measure
+// "latchkey:profiles-received" when a reload's answer arrives (and, at start,
+// the marks the shell's start-up trace prints: see `startupMarks`), and a measure
 // from there to the first frame painted with it ("latchkey:list-render",
 // "latchkey:timeline-render"). Marks cost microseconds; nothing is sent anywhere.
 
@@ -9,6 +10,22 @@ const supported = () =>
 
 export function mark(name: string): void {
   if (supported()) performance.mark(name);
+}
+
+/**
+ * The page's start-up marks so far (its script started, data asked and
+ * received, the first screen in the DOM, its first frame), stamped with the
+ * wall clock, for the shell's start-up trace.
+ */
+export function startupMarks(): { name: string; at_ms: number }[] {
+  if (!supported() || typeof performance.getEntriesByType !== 'function') return [];
+  return performance
+    .getEntriesByType('mark')
+    .filter((m) => m.name.startsWith('latchkey:'))
+    .map((m) => ({
+      name: m.name.slice('latchkey:'.length),
+      at_ms: performance.timeOrigin + m.startTime,
+    }));
 }
 
 /**

@@ -50,7 +50,8 @@ export function useStores(): Stores {
 /**
  * Connects the stores to what Rust sends: redirect outcomes, data changes,
  * the tray's and notifications' "show this profile", and the scheduler's
- * lifecycle events. Resolves the start-up load; returns the disconnect.
+ * lifecycle events. Resolves the start-up load (the first screen's: see
+ * `ProfilesStore.loadFirstScreen`); returns the disconnect.
  */
 export function connect(stores: Stores): { ready: Promise<void>; disconnect: () => void } {
   const { profiles, notices, logins, settings, sandbox } = stores;
@@ -75,7 +76,7 @@ export function connect(stores: Stores): { ready: Promise<void>; disconnect: () 
     } catch {
       // Only a missed banner; the lists report their own failures.
     }
-    await Promise.all([profiles.reload(), settings.load(), sandbox.load()]);
+    await Promise.all([profiles.loadFirstScreen(), settings.load(), sandbox.load()]);
   })();
   return {
     ready,

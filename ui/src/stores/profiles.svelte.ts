@@ -1,8 +1,14 @@
 // What the window knows about this installation: the catalog of kinds, the
 // app info, the servers and the profiles, reloaded as one and never
 // overwritten by an older answer. Every screen reads them from here; only
-// `reload()` writes them. The profile list is kept `$state.raw` (replaced, never
-// mutated) so that 10,000 profiles cost one array, not 10,000 proxies.
+// `reload()` (and, at start, `loadFirstScreen()`) writes them. The profile list
+// is kept `$state.raw` (replaced, never mutated) so that 10,000 profiles cost
+// one array, not 10,000 proxies.
+//
+// At start only a screenful of profiles comes first (`first_profiles`: the
+// first rows of the timeline, and how many there are), so the window draws
+// at once however many there are; `completeList()` then fetches them all,
+// once that screen is on its way (issue 13).
 
 import * as api from '../ipc/api';
 import type { AppInfo, Catalog, LoginPrompt, ProfileView, ServerView } from '../ipc/api';
@@ -12,11 +18,21 @@ import { mark } from '../lib/perf';
 /** How long a reload may take before "Refreshing…" shows. */
 export const SLOW_RELOAD_MS = 400;
 
+/**
+ * How many profiles the first screen asks for: the rows the timeline draws
+ * before it has been laid out (its `UNLAID_ROWS`), more than a window shows.
+ */
+export const FIRST_SCREEN_ROWS = 60;
+
 export class ProfilesStore {
   info = $state<AppInfo | null>(null);
   catalog = $state.raw<Catalog | null>(null);
   servers = $state.raw<ServerView[]>([]);
   profiles = $state.raw<ProfileView[]>([]);
+  /** How many profiles there are, also while only the first screen's have come. */
+  total = $state(0);
+  /** Only the first screen's profiles have come (`completeList()` brings the rest). */
+  partial = $state(false);
   /** The first reload has finished (with data or an error). */
   loaded = $state(false);
   loading = $state(false);
@@ -40,6 +56,7 @@ export class ProfilesStore {
   // overwrite a newer one.
   #generation = 0;
   #slowTimer: ReturnType<typeof setTimeout> | undefined;
+  #completing: Promise<void> | undefined;
 
   promptOf(profile: ProfileView): LoginPrompt {
     return this.prompts[profile.login] ?? 'unavailable';
@@ -55,7 +72,32 @@ export class ProfilesStore {
     return id == null ? null : (this.byId.get(id) ?? null);
   }
 
-  async reload(): Promise<void> {
+  /** Every profile, with the catalog, the app info and the servers. */
+  reload(): Promise<void> {
+    return this.#load(async () => {
+      const profiles = await api.listProfiles();
+      return { profiles, total: profiles.length, complete: true };
+    });
+  }
+
+  /**
+   * The start: like `reload()`, but with only the profiles the first screen
+   * shows when there are more; `completeList()` brings the others.
+   */
+  loadFirstScreen(): Promise<void> {
+    return this.#load(() => api.firstProfiles(FIRST_SCREEN_ROWS));
+  }
+
+  /** After the first screen: every profile, if only that screen's have come (once). */
+  completeList(): Promise<void> {
+    if (!this.partial) return Promise.resolve();
+    this.#completing ??= this.reload().finally(() => (this.#completing = undefined));
+    return this.#completing;
+  }
+
+  async #load(
+    fetchProfiles: () => Promise<{ profiles: ProfileView[]; total: number; complete: boolean }>,
+  ): Promise<void> {
     const mine = ++this.#generation;
     mark('latchkey:reload-start');
     this.loading = true;
@@ -67,14 +109,16 @@ export class ProfilesStore {
         this.catalog ?? api.catalog(),
         api.appInfo(),
         api.listServers(),
-        api.listProfiles(),
+        fetchProfiles(),
       ]);
       if (mine !== this.#generation) return;
       mark('latchkey:profiles-received');
       this.catalog = nextCatalog;
       this.info = nextInfo;
       this.servers = nextServers;
-      this.profiles = nextProfiles;
+      this.profiles = nextProfiles.profiles;
+      this.total = nextProfiles.total;
+      this.partial = !nextProfiles.complete;
       this.loadError = null;
       this.version += 1;
     } catch (err) {

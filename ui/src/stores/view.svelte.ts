@@ -52,10 +52,20 @@ export class ViewStore {
   /** The profiles the search finds, in the list's order. */
   readonly found = $derived.by(() => searchProfiles(this.profiles.profiles, this.query));
   readonly mode = $derived.by<ProfilesMode>(
-    () => this.chosenMode ?? (this.profiles.profiles.length > HANDFUL ? 'timeline' : 'list'),
+    () => this.chosenMode ?? (this.profiles.total > HANDFUL ? 'timeline' : 'list'),
   );
   /** The found profiles in the timeline's order: what needs the user first, then by expiry. */
   readonly timeline = $derived.by(() => timelineOrder(this.found));
+  /**
+   * How many profiles the search finds: while only the first screen's
+   * profiles have come and nothing is searched, all of them (the count
+   * beside the search box, and the rows the timeline's scroll bar is for).
+   */
+  readonly foundCount = $derived.by(() =>
+    this.profiles.partial && this.query.trim() === ''
+      ? Math.max(this.profiles.total, this.found.length)
+      : this.found.length,
+  );
   /** The ids of the profiles as shown, top to bottom: what the arrow keys move through. */
   readonly ordered = $derived.by(() =>
     this.mode === 'timeline'

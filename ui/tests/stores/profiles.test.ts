@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProfileView, ServerView } from '../../src/ipc/api';
-import { ProfilesStore, SLOW_RELOAD_MS } from '../../src/stores/profiles.svelte';
+import { FIRST_SCREEN_ROWS, ProfilesStore, SLOW_RELOAD_MS } from '../../src/stores/profiles.svelte';
 import { avassa, catalog, dciProfile, edgeProfile, ghProfile, github, info } from '../fixtures';
 import { fail, stubApi } from '../harness';
 
@@ -108,6 +108,55 @@ describe('the profiles store', () => {
     // DCI signs requests: nothing to log in to.
     expect(store.promptOf(dciProfile)).toBe('sign');
     expect(store.canLogIn(dciProfile)).toBe(false);
+  });
+
+  it('starts with the first screen’s profiles when there are more, and completes the list once', async () => {
+    const many = Array.from({ length: FIRST_SCREEN_ROWS + 40 }, (_, i) => ({
+      ...edgeProfile,
+      id: 1000 + i,
+      name: `p-${String(i).padStart(3, '0')}`,
+    }));
+    const api = stubApi({ servers: [avassa], profiles: many });
+    const store = new ProfilesStore();
+    await store.loadFirstScreen();
+    expect(api.firstProfiles).toHaveBeenCalledWith(FIRST_SCREEN_ROWS);
+    expect(api.listProfiles).not.toHaveBeenCalled();
+    expect(store.loaded).toBe(true);
+    expect(store.partial).toBe(true);
+    expect(store.profiles).toHaveLength(FIRST_SCREEN_ROWS);
+    expect(store.total).toBe(many.length);
+    // Two asks while it is on its way fetch the list once.
+    await Promise.all([store.completeList(), store.completeList()]);
+    expect(api.listProfiles).toHaveBeenCalledTimes(1);
+    expect(store.partial).toBe(false);
+    expect(store.profiles).toEqual(many);
+    expect(store.total).toBe(many.length);
+    await store.completeList();
+    expect(api.listProfiles).toHaveBeenCalledTimes(1);
+  });
+
+  it('a first screen that holds every profile is the whole list: nothing more is fetched', async () => {
+    const api = stubApi({ servers: [avassa, github], profiles: [edgeProfile, ghProfile] });
+    const store = new ProfilesStore();
+    await store.loadFirstScreen();
+    expect(store.partial).toBe(false);
+    expect(store.total).toBe(2);
+    expect(store.profiles).toEqual([edgeProfile, ghProfile]);
+    await store.completeList();
+    expect(api.listProfiles).not.toHaveBeenCalled();
+  });
+
+  it('a first screen answering after a reload never overwrites the whole list', async () => {
+    const api = stubApi({ servers: [avassa], profiles: [edgeProfile, ghProfile] });
+    const store = new ProfilesStore();
+    const first = deferred<{ profiles: ProfileView[]; total: number; complete: boolean }>();
+    api.firstProfiles.mockReturnValueOnce(first.promise);
+    const start = store.loadFirstScreen();
+    await store.reload();
+    first.resolve({ profiles: [ghProfile], total: 2, complete: false });
+    await start;
+    expect(store.partial).toBe(false);
+    expect(store.profiles).toEqual([edgeProfile, ghProfile]);
   });
 
   it('counts logins and renewals per profile, so its detail asks the server anew', () => {
