@@ -48,13 +48,15 @@ const FLOORS: &[(&str, &[&str])] = &[
         ],
     ),
     // 5. What the hosts ask of `Latchkey` beyond logins and tokens: the
-    //    tray's menu, export and import, tool credentials, the JWT inspector;
-    //    and the fuzz targets' entry points, which reach every parser.
+    //    tray's menu, the window's first screen, export and import, tool
+    //    credentials, the JWT inspector; and the fuzz targets' entry points,
+    //    which reach every parser.
     (
         "features on the service",
         &[
             "fuzz_surface",
             "inspector",
+            "screen",
             "tool_credentials",
             "transfer",
             "tray",
