@@ -396,31 +396,30 @@ impl Latchkey {
             .map(|t| (t.id, t))
             .collect();
         let waiting = self.redirects.waiting();
-        let mut tokens: HashMap<i64, TokenMeta> = HashMap::new();
-        for (id, meta) in self.store.all_tokens().await? {
-            if meta.kind != TokenKind::Refresh && meta.kind != TokenKind::Id {
-                tokens.insert(id, meta);
-            }
-        }
-        let renewals: HashMap<i64, RenewalState> =
-            self.store.all_renewals().await?.into_iter().collect();
         let expiring = Duration::minutes(self.settings().await?.expiring_minutes as i64);
         let now = self.clock.now();
-        let profiles = self.store.profiles().await?;
-        if let Some(p) = profiles
+        let listings = self.store.profile_listings().await?;
+        if let Some(l) = listings
             .iter()
-            .find(|p| !servers.contains_key(&p.server_id))
+            .find(|l| !servers.contains_key(&l.profile.server_id))
         {
-            return Err(Error::Internal(format!("profile {} has no server", p.name)));
+            return Err(Error::Internal(format!(
+                "profile {} has no server",
+                l.profile.name
+            )));
         }
-        let none = RenewalState::default();
-        Ok(profiles.into_iter().filter_map(move |p| {
+        Ok(listings.into_iter().filter_map(move |listing| {
+            let p = listing.profile;
             // Every profile's server was found above.
             let server = servers.get(&p.server_id)?;
-            let token = tokens.get(&p.id);
-            let renewal = renewals.get(&p.id);
+            let token = listing.token.as_ref();
+            // What `status` reads of the renewal state: whether it failed.
+            let renewal = RenewalState {
+                last_error: listing.renewal_failing.then(String::new),
+                ..RenewalState::default()
+            };
             let policy = crate::providers::registry::renewal_policy(p.login);
-            let status = tok::status(now, token, renewal.unwrap_or(&none), policy, expiring);
+            let status = tok::status(now, token, &renewal, policy, expiring);
             Some(ProfileView {
                 id: p.id,
                 server: server.name.clone(),
@@ -444,7 +443,7 @@ impl Latchkey {
                 renew_due_at: token.and_then(|t| t.renew_due_at).map(tok::rfc3339),
                 renewable: policy.renews() && self.renewers.contains_key(&p.login),
                 waiting: waiting.contains(&p.id),
-                renewal_failed_at: renewal.and_then(|r| r.failed_at).map(tok::rfc3339),
+                renewal_failed_at: listing.renewal_failed_at.map(tok::rfc3339),
                 name: p.name,
             })
         }))

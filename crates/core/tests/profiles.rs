@@ -339,3 +339,177 @@ async fn the_whole_list_reads_each_profile_as_reading_it_alone_does() {
         assert_eq!(profile, &alone);
     }
 }
+
+#[tokio::test]
+async fn the_list_shows_each_profile_as_its_token_and_renewal_rows_say() {
+    // The list reads profiles, tokens and renewals in one query; this reads
+    // them the long way (every table whole) and builds each line again.
+    use latchkey_core::model::{TokenKind, TokenMeta};
+    use latchkey_core::providers::registry::renewal_policy;
+    use latchkey_core::tokens::{self as tok, RenewalState};
+    use std::collections::HashMap;
+    use time::{macros::datetime, Duration};
+
+    let t0 = datetime!(2026-06-01 12:00:00 UTC);
+    let w = World::at(t0)
+        .with_server_at("edge", "avassa", "https://api.edge.example/")
+        .with_server_at("sso", "oidc", "https://sso.example/")
+        .with_server_at("dci", "dci", "https://dci.example/")
+        .build()
+        .await;
+    let core = &w.core;
+    let store = core.store();
+    let meta = |kind, issued: i64, lasts: i64, due: Option<i64>| TokenMeta {
+        kind,
+        issued_at: Some(t0 + Duration::minutes(issued)),
+        expires_at: Some(t0 + Duration::minutes(issued + lasts)),
+        renew_due_at: due.map(|d| t0 + Duration::minutes(d)),
+        scopes: vec!["read".into()],
+        summary: serde_json::Map::from_iter([("sub".into(), "alice".into())]),
+    };
+    let mut never = avassa_profile("never", Some("acme"), None);
+    never.label = Some("\"quoted\" back\\slash\nline".into());
+    never.settings.username = Some("ünïcødé ✓".into());
+    w.add(never).await;
+    let valid = w.add(avassa_profile("valid", Some("acme"), None)).await;
+    w.issue(&valid, "t", t0 - Duration::hours(1), Duration::hours(8))
+        .await;
+    let expired = w.add(avassa_profile("expired", None, None)).await;
+    w.issue(&expired, "t", t0 - Duration::hours(9), Duration::hours(8))
+        .await;
+    let failing = w.add(avassa_profile("failing", Some("beta"), None)).await;
+    w.issue(&failing, "t", t0 - Duration::hours(1), Duration::hours(8))
+        .await;
+    let failed_at = t0 - Duration::minutes(5);
+    store
+        .put_renewal(
+            failing.id,
+            &RenewalState {
+                last_error: Some("refused".into()),
+                failed_at: Some(failed_at),
+                attempts: 2,
+                reminded: vec![60],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Renewal state with no error: as if there were none.
+    let reminded = w.add(avassa_profile("reminded", None, None)).await;
+    w.issue(&reminded, "t", t0 - Duration::hours(7), Duration::hours(8))
+        .await;
+    store
+        .put_renewal(
+            reminded.id,
+            &RenewalState {
+                reminded: vec![60, 15],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Refresh and ID tokens are not what the list shows; of two others,
+    // the one stored last is.
+    let oidc = w
+        .add(profile("oidc", "sso", "oidc").client_id("latchkey"))
+        .await;
+    for m in [
+        meta(TokenKind::Refresh, -30, 600, None),
+        meta(TokenKind::Access, -10, 60, Some(35)),
+        meta(TokenKind::Id, -10, 5, None),
+    ] {
+        store.put_token(oidc.id, &m).await.unwrap();
+    }
+    let two = w
+        .add(profile("two", "sso", "oidc").client_id("latchkey"))
+        .await;
+    store
+        .put_token(two.id, &meta(TokenKind::Session, -20, 30, None))
+        .await
+        .unwrap();
+    store
+        .put_token(two.id, &meta(TokenKind::Access, -90, 100, Some(-1)))
+        .await
+        .unwrap();
+    w.add(
+        profile("Lab", "dci", "dci-hmac")
+            .access_key("remoteci/1")
+            .secret("s"),
+    )
+    .await;
+
+    let mut tokens: HashMap<i64, TokenMeta> = HashMap::new();
+    for (id, meta) in store.all_tokens().await.unwrap() {
+        if !matches!(meta.kind, TokenKind::Refresh | TokenKind::Id) {
+            tokens.insert(id, meta);
+        }
+    }
+    let renewals: HashMap<i64, RenewalState> =
+        store.all_renewals().await.unwrap().into_iter().collect();
+    let servers = core.servers().await.unwrap();
+    let mut profiles = store.profiles().await.unwrap();
+    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+    let expiring = Duration::minutes(core.settings().await.unwrap().expiring_minutes as i64);
+    let expected: Vec<serde_json::Value> = profiles
+        .iter()
+        .map(|p| {
+            let server = servers.iter().find(|s| s.server.id == p.server_id).unwrap();
+            let token = tokens.get(&p.id);
+            let renewal = renewals.get(&p.id).cloned().unwrap_or_default();
+            let status = tok::status(t0, token, &renewal, renewal_policy(p.login), expiring);
+            let time = |at: Option<time::OffsetDateTime>| at.map(tok::rfc3339);
+            serde_json::json!({
+                "id": p.id,
+                "name": p.name,
+                "server": server.server.name,
+                "tenant": p.tenant_id.map(|t| {
+                    server.tenants.iter().find(|x| x.id == t).unwrap().name.clone()
+                }),
+                "login": p.login,
+                "settings": p.settings,
+                "label": p.label,
+                "status": status,
+                "issued_at": time(token.and_then(|t| t.issued_at)),
+                "expires_at": time(token.and_then(|t| t.expires_at)),
+                "renew_due_at": time(token.and_then(|t| t.renew_due_at)),
+                "renewal_failed_at": time(renewal.failed_at),
+            })
+        })
+        .collect();
+    let listed: Vec<serde_json::Value> = core
+        .profiles()
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let mut v = serde_json::to_value(v).unwrap();
+            let fields = v.as_object_mut().unwrap();
+            // Not read from the tables: the login kind's renewer, the hub.
+            for field in ["server_kind", "status_label", "renewable", "waiting"] {
+                fields.remove(field).unwrap();
+            }
+            v
+        })
+        .collect();
+    assert_eq!(listed, expected);
+    let statuses: Vec<&str> = listed
+        .iter()
+        .map(|v| v["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "none",
+            "expired",
+            "failed",
+            "none",
+            "valid",
+            "renew-due",
+            "renew-due",
+            "valid"
+        ],
+        "Lab expired failing never oidc reminded two valid: every case the list tells apart"
+    );
+    let view = core.profile_view(two.id).await.unwrap();
+    assert_eq!(view.renew_due_at.as_deref(), Some("2026-06-01T11:59:00Z"));
+}
