@@ -48,14 +48,19 @@ async fn all_at_once(core: &Latchkey) -> Deadlines {
     core.store().all_next_at().await.unwrap()
 }
 
-#[tokio::test]
-async fn all_at_once_decides_as_one_by_one_does() {
-    let w = World::at(T0)
+/// An Avassa server `edge` with tenant `acme` and an OIDC server `sso`, at `now`.
+async fn edge_and_sso(now: OffsetDateTime) -> World {
+    World::at(now)
         .with_server_at("edge", "avassa", "https://edge.example")
         .with_server_at("sso", "oidc", "https://sso.example")
         .with_tenant("edge", "acme")
         .build()
-        .await;
+        .await
+}
+
+#[tokio::test]
+async fn all_at_once_decides_as_one_by_one_does() {
+    let w = edge_and_sso(T0).await;
     let core = &w.core;
 
     for i in 0..30i64 {
@@ -123,12 +128,7 @@ async fn all_at_once_decides_as_one_by_one_does() {
 #[tokio::test]
 async fn a_recorded_token_gets_the_deadline_reschedule_gives_it() {
     let start = T0 + Duration::milliseconds(437);
-    let w = World::at(start)
-        .with_server_at("edge", "avassa", "https://edge.example")
-        .with_server_at("sso", "oidc", "https://sso.example")
-        .with_tenant("edge", "acme")
-        .build()
-        .await;
+    let w = edge_and_sso(start).await;
     let core = &w.core;
     for i in 0..8i64 {
         let ops = profile(&format!("ops-{i}"), "edge", "avassa-password");
