@@ -7,7 +7,8 @@
 //! then tokens without an expiry, then profiles without a token; ties by
 //! name. The page sorts the same way (`timelineOrder` in
 //! ui/src/lib/timeline.ts) once the whole list has come, so what the first
-//! screen shows and what stays on it are one.
+//! screen shows and what stays on it are one: both sort one fixture
+//! (tests/fixtures/timeline-order.json) in their tests.
 
 use crate::service::ProfileView;
 use std::cmp::Ordering;

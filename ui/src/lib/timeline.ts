@@ -277,6 +277,8 @@ export function timelineRow(
 /**
  * The order of the timeline: what needs the user now first, then by expiry,
  * soonest first; tokens without expiry, then profiles without a token, last.
+ * Rust picks the first screen in this same order (`screen::first_of_timeline`);
+ * both sort crates/core/tests/fixtures/timeline-order.json in their tests.
  */
 export function timelineOrder(profiles: readonly ProfileView[]): ProfileView[] {
   // Each key once per profile, not once per comparison: this sorts 10,000.
