@@ -530,8 +530,12 @@ async fn profile(core: &Latchkey, cmd: ProfileCommand) -> Result<(), Error> {
             let profile = core.add_profile(&input).await?;
             eprintln!("added profile {} ({})", profile.name, profile.login);
         }
-        ProfileCommand::List { json: true } => output::profiles_json(core.profile_views().await?),
-        ProfileCommand::List { json: false } => output::profiles(&core.profiles().await?),
+        ProfileCommand::List { json: true } => {
+            output::profiles_json(core.profile_list().await?.lines())
+        }
+        ProfileCommand::List { json: false } => {
+            output::profiles(core.profile_list().await?.lines())
+        }
         ProfileCommand::Remove { name } => {
             core.remove_profile(&name).await?;
             eprintln!("removed profile {name} and its secrets");

@@ -59,6 +59,143 @@ pub struct ProfileView {
     pub renewal_failed_at: Option<String>,
 }
 
+/// A profile's line of a list: what its [`ProfileView`] holds, borrowed
+/// from the rows read ([`ProfileList`]), written as the same JSON as the
+/// view (`a_line_is_written_as_its_view`), without a string of its own.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileLine<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub server: &'a str,
+    pub server_kind: ServerKind,
+    pub tenant: Option<&'a str>,
+    pub login: LoginKind,
+    pub settings: &'a ProfileSettings,
+    pub label: Option<&'a str>,
+    pub status: TokenStatus,
+    pub status_label: &'static str,
+    pub issued_at: Option<Rfc3339>,
+    pub expires_at: Option<Rfc3339>,
+    pub renew_due_at: Option<Rfc3339>,
+    pub renewable: bool,
+    pub waiting: bool,
+    pub renewal_failed_at: Option<Rfc3339>,
+}
+
+impl ProfileLine<'_> {
+    /// The view of its own that the line borrows from.
+    pub fn to_view(&self) -> ProfileView {
+        ProfileView {
+            id: self.id,
+            name: self.name.to_string(),
+            server: self.server.to_string(),
+            server_kind: self.server_kind,
+            tenant: self.tenant.map(str::to_string),
+            login: self.login,
+            settings: self.settings.clone(),
+            label: self.label.map(str::to_string),
+            status: self.status,
+            status_label: self.status_label.to_string(),
+            issued_at: self.issued_at.map(|t| tok::rfc3339(t.0)),
+            expires_at: self.expires_at.map(|t| tok::rfc3339(t.0)),
+            renew_due_at: self.renew_due_at.map(|t| tok::rfc3339(t.0)),
+            renewable: self.renewable,
+            waiting: self.waiting,
+            renewal_failed_at: self.renewal_failed_at.map(|t| tok::rfc3339(t.0)),
+        }
+    }
+}
+
+/// A time written as the string [`tok::rfc3339`] makes of it, without
+/// making the string.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rfc3339(pub OffsetDateTime);
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let at = self.0.replace_nanosecond(0).unwrap_or(self.0);
+        // 25 bytes at most without a fraction ("-0001-..." cannot be
+        // formatted; a time that cannot is written empty, as `rfc3339` does).
+        let mut buffer = [0u8; 64];
+        let mut cursor = std::io::Cursor::new(&mut buffer[..]);
+        let text = match at.format_into(&mut cursor, &time::format_description::well_known::Rfc3339)
+        {
+            Ok(length) => std::str::from_utf8(&buffer[..length]).unwrap_or_default(),
+            Err(_) => "",
+        };
+        serializer.serialize_str(text)
+    }
+}
+
+/// Every profile's row as a list reads it, and what turns a row into its
+/// line: [`Latchkey::profile_list`].
+pub struct ProfileList<'a> {
+    listings: Vec<crate::store::ProfileListing>,
+    context: ListContext<'a>,
+}
+
+impl ProfileList<'_> {
+    /// Each profile's line, by name, built as it is taken.
+    pub fn lines(&self) -> impl Iterator<Item = ProfileLine<'_>> {
+        self.listings.iter().filter_map(|l| self.context.line(l))
+    }
+}
+
+/// What a profile's line needs besides its row.
+struct ListContext<'a> {
+    core: &'a Latchkey,
+    servers: HashMap<i64, Server>,
+    tenants: HashMap<i64, Tenant>,
+    waiting: Vec<i64>,
+    expiring: Duration,
+    now: OffsetDateTime,
+}
+
+impl ListContext<'_> {
+    fn line<'l>(&'l self, listing: &'l crate::store::ProfileListing) -> Option<ProfileLine<'l>> {
+        // Every profile's server was found by `Latchkey::profile_list`.
+        let server = self.servers.get(&listing.server_id)?;
+        let token = listing.token.as_ref().map(crate::store::ListedToken::meta);
+        // What `status` reads of the renewal state: whether it failed.
+        let renewal = RenewalState {
+            last_error: listing.renewal_failing.then(String::new),
+            ..RenewalState::default()
+        };
+        let policy = crate::providers::registry::renewal_policy(listing.login);
+        let status = tok::status(self.now, token.as_ref(), &renewal, policy, self.expiring);
+        let times = listing.token.as_ref();
+        Some(ProfileLine {
+            id: listing.id,
+            name: &listing.name,
+            server: &server.name,
+            server_kind: server.kind,
+            tenant: listing
+                .tenant_id
+                .and_then(|t| self.tenants.get(&t))
+                .map(|t| t.name.as_str()),
+            login: listing.login,
+            settings: listing.settings(),
+            label: listing.label.as_deref(),
+            status,
+            // A DCI key is never "logged in": it signs each request.
+            status_label: if listing.login == LoginKind::DciHmac && status == TokenStatus::None {
+                "signs each request"
+            } else {
+                status.label()
+            },
+            issued_at: times.and_then(|t| t.issued_at).map(Rfc3339),
+            expires_at: times.and_then(|t| t.expires_at).map(Rfc3339),
+            renew_due_at: times.and_then(|t| t.renew_due_at).map(Rfc3339),
+            renewable: policy.renews() && self.core.renewers.contains_key(&listing.login),
+            waiting: self.waiting.contains(&listing.id),
+            renewal_failed_at: listing.renewal_failed_at.map(Rfc3339),
+        })
+    }
+}
+
 /// One token a profile holds, as the detail view shows it. No secret.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct TokenInfo {
@@ -378,9 +515,21 @@ impl Latchkey {
     }
 
     /// Every profile's view, by name, each built as it is taken, so a
-    /// caller that writes them out (`latchkey profile list --json`) never
-    /// holds them all. Everything that can fail is read and checked first.
+    /// caller that keeps only some (the window's first screen) never holds
+    /// them all. Everything that can fail is read and checked first.
     pub async fn profile_views(&self) -> Result<impl Iterator<Item = ProfileView> + '_> {
+        let ProfileList { listings, context } = self.profile_list().await?;
+        Ok(listings
+            .into_iter()
+            .filter_map(move |listing| context.line(&listing).map(|line| line.to_view())))
+    }
+
+    /// Every profile's line of a list, by name, as [`ProfileList::lines`]
+    /// gives them: what [`Latchkey::profile_views`] gives, borrowed from the
+    /// rows read rather than copied into views of their own, for a caller
+    /// that only writes them out (`latchkey profile list --json`).
+    /// Everything that can fail is read and checked here.
+    pub async fn profile_list(&self) -> Result<ProfileList<'_>> {
         let servers: HashMap<i64, Server> = self
             .store
             .servers()
@@ -401,52 +550,21 @@ impl Latchkey {
         let listings = self.store.profile_listings().await?;
         if let Some(l) = listings
             .iter()
-            .find(|l| !servers.contains_key(&l.profile.server_id))
+            .find(|l| !servers.contains_key(&l.server_id))
         {
-            return Err(Error::Internal(format!(
-                "profile {} has no server",
-                l.profile.name
-            )));
+            return Err(Error::Internal(format!("profile {} has no server", l.name)));
         }
-        Ok(listings.into_iter().filter_map(move |listing| {
-            let p = listing.profile;
-            // Every profile's server was found above.
-            let server = servers.get(&p.server_id)?;
-            let token = listing.token.as_ref();
-            // What `status` reads of the renewal state: whether it failed.
-            let renewal = RenewalState {
-                last_error: listing.renewal_failing.then(String::new),
-                ..RenewalState::default()
-            };
-            let policy = crate::providers::registry::renewal_policy(p.login);
-            let status = tok::status(now, token, &renewal, policy, expiring);
-            Some(ProfileView {
-                id: p.id,
-                server: server.name.clone(),
-                server_kind: server.kind,
-                tenant: p
-                    .tenant_id
-                    .and_then(|t| tenants.get(&t))
-                    .map(|t| t.name.clone()),
-                login: p.login,
-                settings: p.settings,
-                label: p.label,
-                status,
-                // A DCI key is never "logged in": it signs each request.
-                status_label: if p.login == LoginKind::DciHmac && status == TokenStatus::None {
-                    "signs each request".to_string()
-                } else {
-                    status.label().to_string()
-                },
-                issued_at: token.and_then(|t| t.issued_at).map(tok::rfc3339),
-                expires_at: token.and_then(|t| t.expires_at).map(tok::rfc3339),
-                renew_due_at: token.and_then(|t| t.renew_due_at).map(tok::rfc3339),
-                renewable: policy.renews() && self.renewers.contains_key(&p.login),
-                waiting: waiting.contains(&p.id),
-                renewal_failed_at: listing.renewal_failed_at.map(tok::rfc3339),
-                name: p.name,
-            })
-        }))
+        Ok(ProfileList {
+            listings,
+            context: ListContext {
+                core: self,
+                servers,
+                tenants,
+                waiting,
+                expiring,
+                now,
+            },
+        })
     }
 
     pub async fn profile_view(&self, id: i64) -> Result<ProfileView> {

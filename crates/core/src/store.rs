@@ -366,18 +366,20 @@ impl Store {
             let id = rows.int(0);
             let token_rowid = rows.optional_int(7);
             let token = match token_rowid {
-                Some(_) => Some(token_from_columns(
-                    rows.text(8)?,
-                    rows.optional_int(9),
-                    rows.optional_int(10),
-                    rows.optional_int(11),
-                    "[]",
-                    "{}",
-                )?),
+                Some(_) => {
+                    let kind = rows.text(8)?;
+                    Some(ListedToken {
+                        kind: TokenKind::parse(kind)
+                            .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind}")))?,
+                        issued_at: rows.optional_int(9).map(from_unix).transpose()?,
+                        expires_at: rows.optional_int(10).map(from_unix).transpose()?,
+                        renew_due_at: rows.optional_int(11).map(from_unix).transpose()?,
+                    })
+                }
                 None => None,
             };
             // Rows of one profile follow each other: names are unique.
-            if let Some(previous) = listings.last_mut().filter(|l| l.profile.id == id) {
+            if let Some(previous) = listings.last_mut().filter(|l| l.id == id) {
                 if token_rowid.unwrap_or(0) > last_token_rowid {
                     previous.token = token;
                     last_token_rowid = token_rowid.unwrap_or(0);
@@ -385,16 +387,18 @@ impl Store {
                 continue;
             }
             last_token_rowid = token_rowid.unwrap_or(0);
+            let login = rows.text(4)?;
+            let settings: ProfileSettings = serde_json::from_str(rows.text(5)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             listings.push(ProfileListing {
-                profile: profile_from_columns(
-                    id,
-                    rows.text(1)?.to_owned(),
-                    rows.int(2),
-                    rows.optional_int(3),
-                    rows.text(4)?,
-                    rows.text(5)?,
-                    rows.optional_text(6)?.map(str::to_owned),
-                )?,
+                id,
+                name: rows.text(1)?.into(),
+                server_id: rows.int(2),
+                tenant_id: rows.optional_int(3),
+                login: LoginKind::from_str(login)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                settings: (settings != ProfileSettings::default()).then(|| Box::new(settings)),
+                label: rows.optional_text(6)?.map(Box::from),
                 token,
                 renewal_failing: rows.int(12) != 0,
                 renewal_failed_at: rows.optional_int(13).map(from_unix).transpose()?,
@@ -886,17 +890,63 @@ pub fn as_stored(meta: &TokenMeta) -> TokenMeta {
     }
 }
 
-/// A profile as a list shows it: [`Store::profile_listings`].
+/// A profile as a list shows it: [`Store::profile_listings`]. Smaller
+/// than a [`Profile`] with a [`TokenMeta`] (about 150 bytes against 500 at
+/// the last count): a list holds 10,000 of them at once, and the memory
+/// touched for the first time is what a list pays for in page faults and
+/// copies as the vector grows. Settings left at their defaults (most of
+/// them) take no memory of their own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileListing {
-    pub profile: Profile,
-    /// Its primary token (not a refresh or ID token), without its scopes
-    /// and summary, which a list does not show.
-    pub token: Option<TokenMeta>,
+    pub id: i64,
+    pub name: Box<str>,
+    pub server_id: i64,
+    pub tenant_id: Option<i64>,
+    pub login: LoginKind,
+    /// `None`: every setting at its default.
+    pub settings: Option<Box<ProfileSettings>>,
+    pub label: Option<Box<str>>,
+    /// Its primary token (not a refresh or ID token).
+    pub token: Option<ListedToken>,
     /// Its last renewal failed, and none has succeeded since.
     pub renewal_failing: bool,
     /// When that renewal failed.
     pub renewal_failed_at: Option<OffsetDateTime>,
+}
+
+/// What a list shows of a token: its kind and times, not its scopes and
+/// summary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ListedToken {
+    pub kind: TokenKind,
+    pub issued_at: Option<OffsetDateTime>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub renew_due_at: Option<OffsetDateTime>,
+}
+
+impl ListedToken {
+    /// As a [`TokenMeta`] with no scopes and no summary (neither allocates).
+    pub fn meta(&self) -> TokenMeta {
+        TokenMeta {
+            kind: self.kind,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            renew_due_at: self.renew_due_at,
+            scopes: Vec::new(),
+            summary: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ProfileListing {
+    /// The settings, the defaults when none were set.
+    pub fn settings(&self) -> &ProfileSettings {
+        static DEFAULT: std::sync::OnceLock<ProfileSettings> = std::sync::OnceLock::new();
+        match &self.settings {
+            Some(settings) => settings,
+            None => DEFAULT.get_or_init(ProfileSettings::default),
+        }
+    }
 }
 
 /// One line of a profile's history.

@@ -512,4 +512,34 @@ async fn the_list_shows_each_profile_as_its_token_and_renewal_rows_say() {
     );
     let view = core.profile_view(two.id).await.unwrap();
     assert_eq!(view.renew_due_at.as_deref(), Some("2026-06-01T11:59:00Z"));
+    // `latchkey profile list --json` writes the lines, which borrow from
+    // the rows: the same text as the views, every case above included.
+    let views = serde_json::to_string_pretty(&core.profiles().await.unwrap()).unwrap();
+    let list = core.profile_list().await.unwrap();
+    let lines: Vec<_> = list.lines().collect();
+    assert_eq!(lines.len(), 8);
+    assert_eq!(serde_json::to_string_pretty(&lines).unwrap(), views);
+}
+
+#[test]
+fn a_line_writes_a_time_as_the_view_s_string_of_it() {
+    use latchkey_core::service::Rfc3339;
+    use latchkey_core::tokens::rfc3339;
+    use time::macros::datetime;
+    for at in [
+        datetime!(2026-06-01 12:00:00.123456789 UTC),
+        datetime!(2026-06-01 12:00 +02:00),
+        datetime!(1970-01-01 0:00 UTC),
+        datetime!(9999-12-31 23:59:59.999 UTC),
+        datetime!(0000-01-01 0:00 UTC),
+        // Not a time RFC 3339 can write: the view's string is empty.
+        datetime!(-0001-06-01 0:00 UTC),
+    ] {
+        assert_eq!(
+            serde_json::to_value(Rfc3339(at)).unwrap(),
+            serde_json::Value::String(rfc3339(at)),
+            "{at}"
+        );
+    }
+    assert_eq!(rfc3339(datetime!(-0001-06-01 0:00 UTC)), "");
 }
