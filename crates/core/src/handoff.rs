@@ -46,10 +46,11 @@ pub async fn valid_token(
             SecretServiceSession::get_once(&service, || key_receiver.blocking_recv().ok())
         })
     };
-    let mut reader = HandoffReader::open(&env.data_dir).await.ok()??;
-    // One query: the profile, its token, and whether the token may be
-    // handed out (its renewal state, the settings).
-    let found = match reader.read(name, settings::KEY).await {
+    // One query, on this thread (a millisecond at most, while the keyring's
+    // thread negotiates): the profile, its token, and whether the token may
+    // be handed out (its renewal state, the settings).
+    let mut reader = HandoffReader::open(&env.data_dir).ok()??;
+    let found = match reader.read(name, settings::KEY) {
         Ok(Some(read)) => read
             .token
             .clone()
@@ -57,17 +58,14 @@ pub async fn valid_token(
             .map(|token| (read.profile, token)),
         Ok(None) | Err(_) => None,
     };
-    let Some((profile, token)) = found else {
-        reader.close().await;
-        return None;
-    };
+    // Closed before the keyring is waited for; it leaves the WAL's files.
+    reader.close();
+    let (profile, token) = found?;
     // The entry is searched for now.
     let key = SecretKey::new(profile.id, token.kind.slot());
     #[cfg(target_os = "linux")]
     let _ = key_sender.send(key);
-    // Closing the database checkpoints its WAL and removes the WAL files:
-    // done while the keyring answers, not before it is asked.
-    let (_, secret) = tokio::join!(reader.close(), async {
+    let secret = async {
         #[cfg(target_os = "linux")]
         {
             match lookup.await.ok()? {
@@ -81,7 +79,8 @@ pub async fn valid_token(
             let vault = crate::vault::Vault::keyring(&env.keyring_service);
             vault.get(key).await.ok()?
         }
-    });
+    }
+    .await;
     Some((profile, secret?))
 }
 

@@ -12,7 +12,7 @@ use crate::model::{
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
 };
-use sqlx::{ConnectOptions, Connection, Row, SqlitePool};
+use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -745,18 +745,21 @@ pub struct HandoffRead {
 }
 
 /// A connection of its own for `latchkey token`, which runs once per request
-/// of a script: no pool (whose connection is one more round trip to SQLite's
-/// thread to hand out), no folder or file created, no migration run, and
-/// everything it needs read in one query.
-pub struct HandoffReader(SqliteConnection);
+/// of a script: no pool, no folder or file created, no migration run, and
+/// everything it needs read in one query, through SQLite's C API on the
+/// caller's thread ([`raw::Connection`]): no sqlx worker thread to start
+/// and wake. Closing it leaves the WAL as it is (no checkpoint): its files
+/// stay for the next connection instead of being removed and made again by
+/// each `latchkey token`; whoever writes next checkpoints as before.
+pub struct HandoffReader(raw::Connection);
 
 /// The query behind [`HandoffReader::read`]: the profile named `?1` with its
 /// primary token (the first in the key order that is neither a refresh nor an
 /// ID token, as [`Store::primary_token`] picks it), its renewal state, the
 /// settings stored under `?2`, and the migrations applied, so that a schema
 /// other than this build's is told apart without a query of its own.
-const HANDOFF_QUERY: &str =
-    "SELECT p.id, p.name, p.server_id, p.tenant_id, p.login, p.settings, p.label,
+const HANDOFF_QUERY: &std::ffi::CStr =
+    c"SELECT p.id, p.name, p.server_id, p.tenant_id, p.login, p.settings, p.label,
         t.kind, t.issued_at, t.expires_at, t.renew_due_at, t.scopes, t.summary,
         r.profile_id AS renewal_of, r.last_error, r.failed_at, r.next_retry_at, r.attempts,
         r.reminded, r.refused,
@@ -773,57 +776,71 @@ const HANDOFF_QUERY: &str =
 impl HandoffReader {
     /// Connects to the database in `data_dir` if there is one; `None`
     /// otherwise (the full open creates it).
-    pub async fn open(data_dir: &Path) -> Result<Option<Self>> {
+    pub fn open(data_dir: &Path) -> Result<Option<Self>> {
         let path = data_dir.join("latchkey.db");
         if !path.is_file() {
             return Ok(None);
         }
-        let connection = connect_options(&path)
-            .connect()
-            .await
-            .map_err(|source| StoreError::Open { path, source })?;
-        Ok(Some(Self(connection)))
+        // The busy timeout of every other connection (`connect_options`).
+        Ok(Some(Self(raw::Connection::open(&path, 5_000, true)?)))
     }
 
     /// The profile named `name` and what decides whether its token may be
     /// handed out, in one query; `None` when there is no such profile, or the
     /// schema is not exactly this build's (which a query on an older schema
     /// may also report as an error: either way, the full open migrates).
-    pub async fn read(&mut self, name: &str, settings_key: &str) -> Result<Option<HandoffRead>> {
-        let Some(row) = sqlx::query(HANDOFF_QUERY)
-            .bind(name)
-            .bind(settings_key)
-            .fetch_optional(&mut self.0)
-            .await?
-        else {
+    pub fn read(&mut self, name: &str, settings_key: &str) -> Result<Option<HandoffRead>> {
+        let mut row = self.0.prepare(HANDOFF_QUERY)?;
+        row.bind_text(1, name)?;
+        row.bind_text(2, settings_key)?;
+        if !row.step()? {
             return Ok(None);
-        };
+        }
         let migrations: Vec<(i64, String, i64)> =
-            serde_json::from_str(&row.try_get::<String, _>("migrations")?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            serde_json::from_str(row.text(21)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if !migrations_are_current(migrations) {
             return Ok(None);
         }
-        let token = match row.try_get::<Option<String>, _>("kind")? {
-            Some(_) => Some(token_from_row(&row)?),
+        let token = match row.optional_text(7)? {
+            Some(kind) => Some(token_from_columns(
+                kind,
+                row.optional_int(8),
+                row.optional_int(9),
+                row.optional_int(10),
+                row.text(11)?,
+                row.text(12)?,
+            )?),
             None => None,
         };
-        let renewal = match row.try_get::<Option<i64>, _>("renewal_of")? {
-            Some(_) => renewal_from_row(&row)?,
+        let renewal = match row.optional_int(13) {
+            Some(_) => renewal_from_columns(
+                row.optional_text(14)?.map(str::to_owned),
+                row.optional_int(15),
+                row.optional_int(16),
+                row.int(17),
+                row.text(18)?,
+                row.int(19),
+            )?,
             None => RenewalState::default(),
         };
         Ok(Some(HandoffRead {
-            profile: profile_from_row(&row)?,
+            profile: profile_from_columns(
+                row.int(0),
+                row.text(1)?.to_owned(),
+                row.int(2),
+                row.optional_int(3),
+                row.text(4)?,
+                row.text(5)?,
+                row.optional_text(6)?.map(str::to_owned),
+            )?,
             token,
             renewal,
-            app_settings: row.try_get("app_settings")?,
+            app_settings: row.optional_text(20)?.map(str::to_owned),
         }))
     }
 
-    /// Closes the connection (the last one to close checkpoints the WAL).
-    pub async fn close(self) {
-        let _ = self.0.close().await;
-    }
+    /// Closes the connection, leaving the WAL as it is.
+    pub fn close(self) {}
 }
 
 /// Whether the migrations applied, `(version, checksum in upper-case hex,
@@ -1352,7 +1369,9 @@ mod raw {
     //! cost 8 to 9 ms at 10,000 profiles for the JSON alone. A [`Statement`]
     //! instead reads each column where SQLite keeps it, while the connection is
     //! locked away from sqlx's worker ([`sqlx::sqlite::SqliteConnection::lock_handle`]).
-    //! Nothing else in the store needs this: every other read returns a few rows.
+    //! Besides it, only `latchkey token`'s one query ([`super::HandoffReader`])
+    //! reads this way, on a [`Connection`] of its own: every other read returns
+    //! a few rows on sqlx's connections.
 
     use super::{Result, StoreError};
     use libsqlite3_sys as ffi;
@@ -1376,10 +1395,14 @@ mod raw {
             handle: &'h mut LockedSqliteHandle<'_>,
             sql: &CStr,
         ) -> Result<Statement<'h>> {
-            let db = handle.as_raw_handle();
+            Self::on(handle.as_raw_handle(), sql)
+        }
+
+        /// A statement on `db`, which the caller holds for `'h`.
+        fn on(db: NonNull<ffi::sqlite3>, sql: &CStr) -> Result<Statement<'h>> {
             let mut stmt = ptr::null_mut();
             // SAFETY: `db` is an open connection that nobody else uses while
-            // `handle` is borrowed; `sql` is NUL-terminated (length -1).
+            // the caller's borrow lasts; `sql` is NUL-terminated (length -1).
             let rc = unsafe {
                 ffi::sqlite3_prepare_v2(db.as_ptr(), sql.as_ptr(), -1, &mut stmt, ptr::null_mut())
             };
@@ -1396,6 +1419,27 @@ mod raw {
                     Err(err)
                 }
                 None => Err(error(db, rc)),
+            }
+        }
+
+        /// Binds `value` to the parameter numbered `index` (from 1).
+        pub(super) fn bind_text(&mut self, index: c_int, value: &str) -> Result<()> {
+            let length = c_int::try_from(value.len())
+                .map_err(|_| StoreError::Corrupt("a parameter too long".into()))?;
+            // SAFETY: a live statement; SQLite copies the text (TRANSIENT)
+            // before returning, so `value` need not outlive the call.
+            let rc = unsafe {
+                ffi::sqlite3_bind_text(
+                    self.stmt.as_ptr(),
+                    index,
+                    value.as_ptr().cast(),
+                    length,
+                    ffi::SQLITE_TRANSIENT(),
+                )
+            };
+            match rc {
+                ffi::SQLITE_OK => Ok(()),
+                rc => Err(error(self.db, rc)),
             }
         }
 
@@ -1457,6 +1501,80 @@ mod raw {
         fn drop(&mut self) {
             // SAFETY: prepared by `prepare`, finalized only here.
             unsafe { ffi::sqlite3_finalize(self.stmt.as_ptr()) };
+        }
+    }
+
+    /// A connection of SQLite's own, used on the caller's thread: for
+    /// `latchkey token`, whose one query does not pay for sqlx's worker
+    /// thread and the messages to it. Closed when dropped.
+    pub(super) struct Connection {
+        db: NonNull<ffi::sqlite3>,
+    }
+
+    impl Connection {
+        /// Opens the database file at `path` for reading and writing (a
+        /// WAL reader writes the shared-memory index), never creating it,
+        /// with `busy_ms` of busy timeout. With `keep_wal`, closing it does
+        /// not checkpoint the WAL: its files stay for the next connection
+        /// instead of being removed and made again.
+        pub(super) fn open(path: &std::path::Path, busy_ms: c_int, keep_wal: bool) -> Result<Self> {
+            use std::os::unix::ffi::OsStrExt;
+            let path = std::ffi::CString::new(path.as_os_str().as_bytes())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let mut db = ptr::null_mut();
+            // SAFETY: `path` is NUL-terminated; `db` receives a handle, which
+            // SQLite gives even on failure (and must then be closed).
+            let rc = unsafe {
+                ffi::sqlite3_open_v2(
+                    path.as_ptr(),
+                    &mut db,
+                    ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_NOMUTEX,
+                    ptr::null(),
+                )
+            };
+            let Some(db) = NonNull::new(db) else {
+                return Err(StoreError::Sql(sqlx::Error::Protocol(format!(
+                    "SQLite error {rc}: out of memory"
+                ))));
+            };
+            // Closed on every return from here on.
+            let connection = Connection { db };
+            if rc != ffi::SQLITE_OK {
+                return Err(error(db, rc));
+            }
+            // SAFETY: an open connection, used by this thread only.
+            let rc = unsafe { ffi::sqlite3_busy_timeout(db.as_ptr(), busy_ms) };
+            if rc != ffi::SQLITE_OK {
+                return Err(error(db, rc));
+            }
+            if keep_wal {
+                // SAFETY: as above; this option takes an int and an int
+                // pointer (for the value it ends with, not wanted here).
+                let rc = unsafe {
+                    ffi::sqlite3_db_config(
+                        db.as_ptr(),
+                        ffi::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                        1 as c_int,
+                        ptr::null_mut::<c_int>(),
+                    )
+                };
+                if rc != ffi::SQLITE_OK {
+                    return Err(error(db, rc));
+                }
+            }
+            Ok(connection)
+        }
+
+        pub(super) fn prepare(&mut self, sql: &CStr) -> Result<Statement<'_>> {
+            Statement::on(self.db, sql)
+        }
+    }
+
+    impl Drop for Connection {
+        fn drop(&mut self) {
+            // SAFETY: opened by `open`, closed only here; every statement
+            // borrowed it and has been finalized.
+            unsafe { ffi::sqlite3_close(self.db.as_ptr()) };
         }
     }
 
