@@ -9,7 +9,8 @@
 #                                           (WebKit's default renderer, and Latchkey's CPU one)
 #   scripts/bench.sh token     [--runs N]   `latchkey token` / `gh auth token` / `oidc-token`
 #   scripts/bench.sh store     [--runs N]   `latchkey profile list --json`: 10,000 profiles - empty
-#   scripts/bench.sh login     [--runs N]   Avassa password and OIDC loopback logins / curl
+#   scripts/bench.sh login     [--runs N]   Avassa password and OIDC loopback logins / curl, and
+#                                           / curl then `secret-tool store` (a script keeping its token)
 #   scripts/bench.sh idle      [--seconds S] wake-ups of the idle app with no deadlines / bare window
 #   scripts/bench.sh scheduler              wake-ups over a simulated day with 10,000 tokens
 #   scripts/bench.sh list                   the window's list of 10,000 profiles: render, scroll, search
@@ -32,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
