@@ -25,6 +25,8 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/setup.ts'],
+    // The stylesheet as text, for the test that its font stacks are lib/fonts.ts's.
+    css: { include: [/app\.css/] },
     // Vitest's default of 5 s is a timing assertion in disguise: the 10,000
     // profile tests took 6.4 s once on a 2-core machine at load 12. A test
     // that hangs still fails, after 60 s.
