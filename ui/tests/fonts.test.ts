@@ -58,9 +58,12 @@ describe('the font stacks', () => {
     expect(installed(MONO_STACK, measure)).toEqual(['DejaVu Sans Mono', 'monospace']);
   });
 
-  it('write generic names bare and the others quoted', () => {
-    expect(cssStack(['system-ui', 'Segoe UI', 'sans-serif'])).toBe(
-      "system-ui, 'Segoe UI', sans-serif",
+  it('are written as app.css writes them, keywords bare', () => {
+    expect(cssStack(SANS_STACK)).toBe(
+      "system-ui, -apple-system, 'Segoe UI', Roboto, Ubuntu, Cantarell, sans-serif",
+    );
+    expect(cssStack(MONO_STACK)).toBe(
+      "ui-monospace, 'SF Mono', 'Cascadia Code', 'DejaVu Sans Mono', monospace",
     );
   });
 

@@ -29,12 +29,14 @@ export const MONO_STACK = [
   'monospace',
 ] as const;
 
-/** CSS's generic keywords, written unquoted; every other name is quoted. */
-const GENERIC = new Set(['system-ui', 'sans-serif', 'serif', 'monospace']);
-
-/** A stack as `font-family` takes it. */
+/**
+ * A stack as `font-family` takes it, written as app.css writes it: a name of
+ * one word bare, so that a keyword stays a keyword (system-ui, sans-serif,
+ * and in Safari's engine -apple-system and ui-monospace too: quoted, each
+ * would be a family name that no font has), names with spaces quoted.
+ */
 export function cssStack(families: readonly string[]): string {
-  return families.map((f) => (GENERIC.has(f) ? f : `'${f}'`)).join(', ');
+  return families.map((f) => (f.includes(' ') ? `'${f}'` : f)).join(', ');
 }
 
 /** Measures a text's width in a font (canvas shorthand), e.g. "40px 'Ubuntu', serif". */
