@@ -40,9 +40,12 @@ build_seconds=$(( $(date +%s) - build_started ))
 
 # An input over the one-second limit is replayed on its own: on these shared
 # 2-core machines a niced fuzzer can be starved for a second by others' builds
-# (seen: a 504-byte JWT that runs in under 1 ms). Only a replay that is slow
-# too counts as a hang; one that is not is a stall, kept in target/fuzz-stalls,
-# and the target goes on from its corpus for the executions left.
+# (seen: a 504-byte JWT that runs in under 1 ms). So is an input libFuzzer
+# writes as a slow unit (over 10 s, while it goes on: seen when the fuzzer was
+# paused with SIGSTOP for 30 s during a benchmark; it replays in 4 ms). Only a
+# replay that is slow too counts as a hang; one that is not is a stall, kept
+# in target/fuzz-stalls, and the target goes on from its corpus for the
+# executions left.
 host=$(rustc -vV | sed -n 's/^host: //p')
 binary_dir="fuzz/target/$host/release"
 failed=0
@@ -70,7 +73,7 @@ for t in "${targets[@]}"; do
       [ -n "$f" ] || continue
       explained=1
       case "$(basename "$f")" in
-        timeout-*)
+        timeout-* | slow-unit-*)
           if "$binary_dir/$t" -timeout=1 -runs=3 "$f" >>"$log" 2>&1; then
             stalls=$((stalls + 1))
             mkdir -p "target/fuzz-stalls/$t" && mv "$f" "target/fuzz-stalls/$t/"
