@@ -2,6 +2,28 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
 import { defineConfig } from 'vitest/config';
 
+// Vitest 5 asks for Node 22.12, and Debian 12 ships Node 20, which the
+// machines here and CI run. Of what Node 20 lacks, vitest uses only
+// Map.groupBy, in the report of a failed test: without it, a failing test
+// prints vitest's own TypeError instead of the failure. Node 22 has it.
+if (!('groupBy' in Map)) {
+  Object.defineProperty(Map, 'groupBy', {
+    value<K, V>(items: Iterable<V>, key: (item: V, index: number) => K): Map<K, V[]> {
+      const groups = new Map<K, V[]>();
+      let index = 0;
+      for (const item of items) {
+        const k = key(item, index++);
+        const group = groups.get(k);
+        if (group) group.push(item);
+        else groups.set(k, [item]);
+      }
+      return groups;
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
 // Tauri serves ui/dist from a custom protocol, so asset paths must be relative.
 // The app's CSP allows only same-origin scripts and styles: nothing here may
 // inline either (no Svelte transitions, no CSS-in-JS).
