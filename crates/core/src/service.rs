@@ -116,17 +116,7 @@ impl Serialize for Rfc3339 {
         &self,
         serializer: S,
     ) -> std::result::Result<S::Ok, S::Error> {
-        let at = self.0.replace_nanosecond(0).unwrap_or(self.0);
-        // 25 bytes at most without a fraction ("-0001-..." cannot be
-        // formatted; a time that cannot is written empty, as `rfc3339` does).
-        let mut buffer = [0u8; 64];
-        let mut cursor = std::io::Cursor::new(&mut buffer[..]);
-        let text = match at.format_into(&mut cursor, &time::format_description::well_known::Rfc3339)
-        {
-            Ok(length) => std::str::from_utf8(&buffer[..length]).unwrap_or_default(),
-            Err(_) => "",
-        };
-        serializer.serialize_str(text)
+        serializer.serialize_str(tok::rfc3339_in(self.0, &mut [0; tok::RFC3339_MAX]))
     }
 }
 

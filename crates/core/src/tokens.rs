@@ -304,10 +304,21 @@ pub fn relative(now: OffsetDateTime, at: OffsetDateTime) -> String {
 
 /// RFC 3339, UTC, whole seconds.
 pub fn rfc3339(at: OffsetDateTime) -> String {
-    at.replace_nanosecond(0)
-        .unwrap_or(at)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    rfc3339_in(at, &mut [0; RFC3339_MAX]).to_owned()
+}
+
+/// Room for any time [`rfc3339_in`] writes (25 bytes at most: whole seconds).
+pub const RFC3339_MAX: usize = 64;
+
+/// [`rfc3339`] written into `buffer`, without a string of its own; empty
+/// for a time RFC 3339 cannot write (a year before 0).
+pub fn rfc3339_in(at: OffsetDateTime, buffer: &mut [u8; RFC3339_MAX]) -> &str {
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    let mut cursor = std::io::Cursor::new(&mut buffer[..]);
+    match at.format_into(&mut cursor, &time::format_description::well_known::Rfc3339) {
+        Ok(length) => std::str::from_utf8(&buffer[..length]).unwrap_or_default(),
+        Err(_) => "",
+    }
 }
 
 /// The single-flight state of one profile's renewals.
