@@ -7,10 +7,14 @@
 //! JSON), become messages that say what happened and what to do.
 //!
 //! Plain `http://` requests go straight through hyper, and the TLS client
-//! (reqwest over OpenSSL) is built at the first `https://` request, once per
-//! CA bundle: building it parses the system's CA bundle twice, about 36 ms
-//! of CPU, which was 80 % of a command-line login against an `http://`
-//! server that never needed it. A request's scheme decides, not the
+//! (reqwest over rustls, verifying against the system's CA certificates and
+//! the server's own) is built at the first `https://` request, once per CA
+//! bundle: building it reads the system's CA bundle, which was most of a
+//! command-line login against an `http://` server that never needed it.
+//! TLS is rustls rather than the system's OpenSSL so that no command links
+//! OpenSSL: loading and relocating libssl and libcrypto cost every
+//! `latchkey` process about 1.4 ms of its start, `latchkey token` and the
+//! credential helpers included, whether they made a request or not. A request's scheme decides, not the
 //! server's, so an `http://` issuer whose discovery document names `https://`
 //! endpoints still gets TLS for those.
 
@@ -99,15 +103,17 @@ type PlainClient = hyper_util::client::legacy::Client<
 impl SharedClient {
     fn new(server: &Server, connect: Duration, total: Duration) -> Result<Self, Error> {
         let extra_roots = match &server.ca_pem {
-            Some(pem) => reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
-                Error::invalid(
-                    "ca_pem",
-                    format!(
-                        "the CA certificate of server '{}' is not valid PEM: {e}",
-                        server.name
-                    ),
-                )
-            })?,
+            Some(pem) => crate::model::ca_certificates(pem)
+                .map_err(|e| {
+                    Error::invalid(
+                        "ca_pem",
+                        format!("the CA certificate of server '{}': {e}", server.name),
+                    )
+                })?
+                .iter()
+                .map(|der| reqwest::Certificate::from_der(der))
+                .collect::<Result<_, _>>()
+                .map_err(|e| Error::Internal(format!("cannot use a CA certificate: {e}")))?,
             None => Vec::new(),
         };
         Ok(Self {
@@ -255,6 +261,7 @@ impl ServerClient {
                         timed_out,
                         connect: e.is_connect(),
                         cut: false,
+                        tls: None,
                     },
                 ))
             }
@@ -265,6 +272,7 @@ impl ServerClient {
                     timed_out: true,
                     connect: false,
                     cut: false,
+                    tls: None,
                 },
             )),
         }
@@ -434,6 +442,7 @@ impl Request {
                     timed_out: false,
                     connect: false,
                     cut: false,
+                    tls: None,
                 },
             )
         })?;
@@ -474,6 +483,7 @@ pub fn transport_error(server: &Server, err: &reqwest::Error) -> Error {
             timed_out: err.is_timeout(),
             connect: err.is_connect(),
             cut: err.is_body() || err.is_decode(),
+            tls: tls_failure(err),
         },
     )
 }
@@ -484,24 +494,63 @@ struct Failure {
     connect: bool,
     /// The answer's body failed.
     cut: bool,
+    /// TLS failed, and how.
+    tls: Option<TlsFailure>,
+}
+
+/// How a TLS connection failed.
+#[derive(Clone, Copy, PartialEq)]
+enum TlsFailure {
+    /// The certificate is not for the host the URL names.
+    Name,
+    /// The certificate has expired or is not valid yet.
+    Time,
+    /// Anything else: an unknown issuer, a handshake refused.
+    Other,
+}
+
+/// How TLS failed, when an error in `err`'s chain is rustls'.
+fn tls_failure(err: &(dyn std::error::Error + 'static)) -> Option<TlsFailure> {
+    use rustls::CertificateError as C;
+    Some(match error_chain(err).find_map(rustls_error)? {
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => TlsFailure::Name,
+        rustls::Error::InvalidCertificate(
+            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. },
+        ) => TlsFailure::Time,
+        _ => TlsFailure::Other,
+    })
+}
+
+/// `err` as rustls' error. hyper-rustls hands it up wrapped in an
+/// `io::Error`, itself wrapped in another, and an `io::Error`'s `source`
+/// skips what it wraps: so each is unwrapped here.
+fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    match err.downcast_ref::<rustls::Error>() {
+        Some(tls) => Some(tls),
+        None => rustls_error(err.downcast_ref::<std::io::Error>()?.get_ref()?),
+    }
 }
 
 /// A transport failure, `detail` being its whole error chain.
 fn failure(server: &Server, detail: String, kind: Failure) -> Error {
     let lower = detail.to_lowercase();
-    let hint = if lower.contains("hostname mismatch") || lower.contains("ip address mismatch") {
+    let hint = if kind.tls == Some(TlsFailure::Name) {
         format!(
             "the TLS certificate of {} is not for that host name ({detail}); check the URL of server '{}' (the name must be one the certificate lists)",
             server.url, server.name
         )
-    } else if lower.contains("certificate has expired")
-        || lower.contains("certificate is not yet valid")
-    {
+    } else if kind.tls == Some(TlsFailure::Time) {
         format!(
             "the TLS certificate of {} has expired or is not valid yet ({detail}); check this computer's clock, or ask the server's administrator to renew it",
             server.url
         )
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
+    } else if kind.tls.is_some()
+        || lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("ssl")
+    {
         format!(
             "the TLS connection to {} failed ({detail}); if the server uses a private CA, add it to server '{}' (--ca-file)",
             server.url, server.name

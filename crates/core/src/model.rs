@@ -650,25 +650,45 @@ pub fn validate_url(field: &'static str, raw: &str) -> Result<String> {
     Ok(raw.trim_end_matches('/').to_string())
 }
 
-/// A CA bundle must at least look like PEM certificates.
+/// A CA bundle must hold PEM certificates that parse.
 pub fn validate_ca_pem(pem: &str) -> Result<()> {
     if pem.contains("-----BEGIN CERTIFICATE-----") && pem.contains("-----END CERTIFICATE-----") {
         // The markers are not enough: the certificates must parse, or every
         // login would fail later with a less helpful message.
-        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
-            Ok(certs) if !certs.is_empty() => Ok(()),
-            Ok(_) => Err(Error::invalid("ca_pem", "the CA file holds no certificate")),
-            Err(e) => Err(Error::invalid(
-                "ca_pem",
-                format!("the CA file is not valid PEM ({e}); export the CA certificate as PEM"),
-            )),
-        }
+        ca_certificates(pem)
+            .map(drop)
+            .map_err(|e| Error::invalid("ca_pem", e))
     } else {
         Err(Error::invalid(
             "ca_pem",
             "the CA file must hold PEM certificates (-----BEGIN CERTIFICATE-----)",
         ))
     }
+}
+
+/// The certificates of a PEM CA bundle, each read as a trust anchor the way
+/// the TLS client will read it, or what is wrong with the bundle.
+pub fn ca_certificates(
+    pem: &str,
+) -> std::result::Result<Vec<rustls_pki_types::CertificateDer<'static>>, String> {
+    use rustls_pki_types::pem::PemObject;
+    let certs = rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| {
+            format!("the CA file is not valid PEM ({e}); export the CA certificate as PEM")
+        })?;
+    if certs.is_empty() {
+        return Err("the CA file holds no certificate".into());
+    }
+    for (i, cert) in certs.iter().enumerate() {
+        webpki::anchor_from_trusted_cert(cert).map_err(|e| {
+            format!(
+                "certificate {} of the CA file is not a certificate ({e}); export the CA certificate as PEM",
+                i + 1
+            )
+        })?;
+    }
+    Ok(certs)
 }
 
 /// Parses and checks a server input; returns the normalized fields.
