@@ -8,6 +8,7 @@
 #                                           store, 1,000 and 10,000 profiles) / a bare Tauri window
 #                                           (WebKit's default renderer, and Latchkey's CPU one)
 #   scripts/bench.sh token     [--runs N]   `latchkey token` / `gh auth token` / `oidc-token`
+#                                           / `/bin/true` (starting a process that does nothing)
 #   scripts/bench.sh store     [--runs N]   `latchkey profile list --json`: 10,000 profiles - empty
 #   scripts/bench.sh login     [--runs N]   Avassa password and OIDC loopback logins / curl, and
 #                                           / curl then `secret-tool store` (a script keeping its token)
@@ -28,20 +29,24 @@
 # A part alone: `scripts/bench.sh token` (builds first); to skip the build
 # when target/release is current: `scripts/session.sh scripts/bench.sh
 # token --inner --runs 100` (window and idle: `scripts/session.sh --x`).
+# An A/B of a change to the command line: `--also LABEL=PATH` (token,
+# store and login, repeatable) times another build's `latchkey` in the same rounds,
+# on the same store, e.g. `--also before=/tmp/main/latchkey`.
 # The figures and their goals are in the README, "Performance".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 what=${1:-}; [ $# -gt 0 ] && shift
-runs="" seconds=60 inner=""
+runs="" seconds=60 inner="" also=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift ;;
+    --also) [[ $2 == *=* ]] || usage; also+=("$2"); shift ;;
     --seconds) seconds=$2; shift ;;
     --inner) inner=1 ;;
     *) usage ;;
@@ -51,6 +56,8 @@ done
 
 bin=target/release
 bench_py=scripts/bench
+also_args=()
+for a in "${also[@]}"; do also_args+=(--also "$a"); done
 
 # Every benchmark builds the same set, in one cargo run: a different set of
 # packages unifies dependency features differently and would rebuild the
@@ -106,7 +113,7 @@ json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv
 bench_token() {
   if [ -z "$inner" ]; then
     build
-    exec scripts/session.sh "$0" token --inner --runs "${runs:-100}"
+    exec scripts/session.sh "$0" token --inner --runs "${runs:-100}" "${also_args[@]}"
   fi
   for tool in gh oidc-agent oidc-gen oidc-token /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
@@ -144,12 +151,21 @@ bench_token() {
   HOME="$home/gh" gh auth token | grep -q '^gho_' || { echo "bench: gh auth token failed" >&2; exit 1; }
   HOME="$home/oidc" oidc-token sandbox | grep -q '^ey' || { echo "bench: oidc-token failed" >&2; exit 1; }
 
+  local extra=() a
+  for a in "${also[@]}"; do
+    [ "$("${a#*=}" token sso-token)" = "$access" ] || { echo "bench: ${a%%=*}'s latchkey token printed the wrong token" >&2; exit 1; }
+    extra+=("${a%%=*} token=${a#*=} token sso-token")
+  done
+
   echo "== latchkey token (release, valid stored token, keyring through Secret Service)"
-  echo "   against gh auth token (token in its config) and oidc-token (oidc-agent's cached token)"
+  echo "   against gh auth token (token in its config) and oidc-token (oidc-agent's cached token);"
+  echo "   /bin/true: starting a process that does nothing, the least any command can take"
   python3 "$bench_py/runs.py" -n "$runs" --base "latchkey token" \
     "latchkey token=$bin/latchkey token sso-token" \
+    "${extra[@]}" \
     "gh auth token=HOME=$home/gh gh auth token" \
-    "oidc-token=HOME=$home/oidc OIDC_SOCK=$OIDC_SOCK oidc-token sandbox"
+    "oidc-token=HOME=$home/oidc OIDC_SOCK=$OIDC_SOCK oidc-token sandbox" \
+    "/bin/true=/bin/true"
   oidc-agent -k >/dev/null 2>&1 || true
 }
 
@@ -157,7 +173,7 @@ bench_token() {
 bench_store() {
   if [ -z "$inner" ]; then
     build
-    exec scripts/session.sh "$0" store --inner --runs "${runs:-30}"
+    exec scripts/session.sh "$0" store --inner --runs "${runs:-30}" "${also_args[@]}"
   fi
   local home
   fresh_dir home
@@ -169,16 +185,22 @@ bench_store() {
   count=$(LATCHKEY_HOME="$home/10000" "$bin/latchkey" profile list --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
   [ "$count" = 10000 ] || { echo "bench: the seeded store lists $count profiles" >&2; exit 1; }
   echo "== latchkey profile list --json: 10,000 profiles against an empty store"
+  local extra=() a
+  for a in "${also[@]}"; do
+    extra+=("${a%%=*}: empty store=LATCHKEY_HOME=$home/empty ${a#*=} profile list --json"
+      "${a%%=*}: 10,000 profiles=LATCHKEY_HOME=$home/10000 ${a#*=} profile list --json")
+  done
   python3 "$bench_py/runs.py" -n "$runs" --base "empty store" --difference \
     "empty store=LATCHKEY_HOME=$home/empty $bin/latchkey profile list --json" \
-    "10,000 profiles=LATCHKEY_HOME=$home/10000 $bin/latchkey profile list --json"
+    "10,000 profiles=LATCHKEY_HOME=$home/10000 $bin/latchkey profile list --json" \
+    "${extra[@]}"
 }
 
 # ---------------------------------------------------------------- login
 bench_login() {
   if [ -z "$inner" ]; then
     build
-    exec scripts/session.sh "$0" login --inner --runs "${runs:-30}"
+    exec scripts/session.sh "$0" login --inner --runs "${runs:-30}" "${also_args[@]}"
   fi
   start_sandbox
   local home
@@ -193,7 +215,7 @@ bench_login() {
     --scope openid --scope offline_access 2>/dev/null
   echo "== logins (release CLI) against curl doing the same HTTP requests, sandbox on loopback"
   python3 "$bench_py/login.py" -n "$runs" --latchkey "$cli" --sandbox "$sandbox_url" \
-    --password alice-sandbox-password
+    --password alice-sandbox-password "${also_args[@]}"
 }
 
 # ---------------------------------------------------------------- window

@@ -3,7 +3,10 @@
 scripts/bench.sh login (inside scripts/session.sh, with the sandbox running
 and the profiles added).
 
-    login.py --latchkey BIN --sandbox URL --password PW [-n RUNS]
+    login.py --latchkey BIN --sandbox URL --password PW [-n RUNS] [--also LABEL=BIN ...]
+
+(--also: another build of the CLI, logging in to the same profiles in the
+same rounds, for an A/B of a change.)
 
 Avassa password login: `latchkey login edge-alice --password-stdin` (one
 POST /v1/login, then the token into the keyring and its metadata into the
@@ -57,8 +60,8 @@ def spawn(argv, stdin=None, capture=False):
     return done.stdout
 
 
-def latchkey_password(args):
-    spawn([args.latchkey, "login", "edge-alice", "--password-stdin"],
+def latchkey_password(args, cli=None):
+    spawn([cli or args.latchkey, "login", "edge-alice", "--password-stdin"],
           stdin=args.password.encode())
 
 
@@ -76,9 +79,9 @@ def store_in_keyring(login, token):
            "service", "latchkey-bench-floor", "login", login], stdin=token.encode())
 
 
-def latchkey_oidc(args):
+def latchkey_oidc(args, cli=None):
     proc = subprocess.Popen(
-        [args.latchkey, "login", "sso", "--no-browser"], stdin=subprocess.DEVNULL,
+        [cli or args.latchkey, "login", "sso", "--no-browser"], stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     url = proc.stdout.readline().decode().strip()
@@ -136,14 +139,24 @@ def main():
     parser.add_argument("--password", required=True)
     parser.add_argument("-n", "--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--also", action="append", default=[], metavar="LABEL=BIN")
     args = parser.parse_args()
+    variants = list(VARIANTS)
+    for also in args.also:
+        label, _, cli = also.partition("=")
+        if not cli:
+            sys.exit(f"login.py: --also '{also}' is not LABEL=BIN")
+        variants += [
+            ("Avassa password login", label, lambda args, cli=cli: latchkey_password(args, cli)),
+            ("OIDC loopback login", label, lambda args, cli=cli: latchkey_oidc(args, cli)),
+        ]
 
-    times = {(login, who): [] for login, who, _ in VARIANTS}
+    times = {(login, who): [] for login, who, _ in variants}
     rounds = []
     for r in range(args.warmup + args.runs):
         this_round = {}
-        shift = r % len(VARIANTS)
-        for login, who, run in VARIANTS[shift:] + VARIANTS[:shift]:
+        shift = r % len(variants)
+        for login, who, run in variants[shift:] + variants[:shift]:
             start = time.perf_counter()
             run(args)
             took = time.perf_counter() - start
@@ -160,7 +173,7 @@ def main():
     overheads = []
     for login in dict.fromkeys(login for login, _, _ in VARIANTS):
         parts = []
-        for floor in ("curl", "curl+keyring"):
+        for floor in ("curl", "curl+keyring") + tuple(a.partition("=")[0] for a in args.also):
             ratio = statistics.median(r[(login, "latchkey")] / r[(login, floor)] for r in rounds)
             parts.append(f"{ratio:.2f}x {floor}, overhead {(ratio - 1) * 100:+.0f} %")
         overheads.append(f"{login}: " + ", ".join(parts))
